@@ -1,0 +1,48 @@
+"""What can happen to a user, as the coach engine sees it.
+
+Adapters (terminal, Telegram, scheduler) translate their own inputs into these events;
+the engine never sees a Telegram object or a line of terminal input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Free text the user typed."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A button press, carrying the button's callback data."""
+
+    data: str
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A slash command such as ``/breathe``; ``name`` has no slash and is lower case."""
+
+    name: str
+    args: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TimerFired:
+    """A timer the engine asked for has run out; ``token`` says which one."""
+
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unsupported:
+    """Something the coach cannot read: a sticker, a voice note, a photo."""
+
+    kind: str
+
+
+Event = Text | Press | Command | TimerFired | Unsupported
