@@ -46,3 +46,15 @@ class Unsupported:
 
 
 Event = Text | Press | Command | TimerFired | Unsupported
+
+
+def as_command(event: Event) -> Command | None:
+    """The command an event carries: a :class:`Command`, or text such as ``/stop`` or
+    ``/breathe@SecureBaseBot`` (Telegram appends the bot's name in groups)."""
+    if isinstance(event, Command):
+        return event
+    if isinstance(event, Text) and event.text.startswith("/"):
+        head, _, args = event.text[1:].partition(" ")
+        name = head.split("@")[0].lower()
+        return Command(name, args.strip()) if name else None
+    return None

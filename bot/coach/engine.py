@@ -1,0 +1,108 @@
+"""The coach engine: ``(user, event) → actions``, with state written through to the store.
+
+It knows nothing of Telegram or terminals. For each event it takes the user's lock (so a
+user's events run one at a time, in order, whichever door they came from), loads their
+row, lets a :class:`~bot.coach.turn.Turn` advance the dialogue, commits, and only then
+returns the actions — so nothing a user was told is ever lost by a crash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from bot.clock import Clock, SystemClock
+from bot.coach.actions import Reply
+from bot.coach.events import Event, as_command
+from bot.coach.turn import Catalogue, CommandHandler, Mover, Turn
+from bot.store.base import Store, UserRow
+
+AsyncCommand = Callable[["Coach", str, UserRow, str], Awaitable[Reply | None]]
+
+
+@dataclass(slots=True)
+class _UserLock:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    holders: int = 0
+
+
+class UserLocks:
+    """One lock per user, created on demand and dropped as soon as nobody waits on it,
+    so memory does not grow with the number of users ever seen."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, _UserLock] = {}
+
+    @asynccontextmanager
+    async def hold(self, key: str) -> AsyncIterator[None]:
+        entry = self._locks.setdefault(key, _UserLock())
+        entry.holders += 1
+        try:
+            async with entry.lock:
+                yield
+        finally:
+            entry.holders -= 1
+            if entry.holders == 0:
+                del self._locks[key]
+
+    def __len__(self) -> int:
+        return len(self._locks)
+
+
+class Coach:
+    """The engine. One instance serves every door and every user."""
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        store: Store,
+        move: Mover,
+        *,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        commands: Mapping[str, CommandHandler] | None = None,
+        async_commands: Mapping[str, AsyncCommand] | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self.store = store
+        self.clock: Clock = clock or SystemClock()
+        self._move = move
+        self._rng = rng or random.Random()
+        self._commands = dict(commands or {})
+        self._async_commands = dict(async_commands or {})
+        self.locks = UserLocks()
+
+    async def handle(self, user_id: str, event: Event, *, locale: str | None = None) -> Reply:
+        """Advance ``user_id``'s conversation by ``event``; return what to show them.
+
+        ``locale`` is the user's language as their client reports it (used for new users
+        and kept up to date when it is one the dialogues declare).
+        """
+        async with self.locks.hold(user_id):
+            row = await self.store.load(user_id) or UserRow(user_id)
+            if locale and locale in self.catalogue_locales:
+                row.locale = locale
+            special = await self._special_command(user_id, row, event)
+            if special is not None:
+                return special
+            turn = Turn(
+                self.catalogue, row, self.clock.now(), self._rng, self._move, self._commands
+            )
+            turn.handle(event)
+            row.active = True
+            await self.store.save(row, turn.records, self.clock.now())
+            return Reply(turn.actions)
+
+    @property
+    def catalogue_locales(self) -> frozenset[str]:
+        return getattr(self.catalogue, "locales", frozenset({"en"}))
+
+    async def _special_command(self, user_id: str, row: UserRow, event: Event) -> Reply | None:
+        """Commands that need the store itself (export, forget) run outside a turn."""
+        command = as_command(event)
+        if command is not None and command.name in self._async_commands:
+            return await self._async_commands[command.name](self, user_id, row, command.args)
+        return None

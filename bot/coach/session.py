@@ -1,0 +1,49 @@
+"""A user's place in the conversation, as stored in the ``sessions`` table (JSON)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from bot.dialogue.schema import Scalar
+
+
+@dataclass(slots=True)
+class Frame:
+    """One running dialogue. A called dialogue stacks a frame that returns to ``then``."""
+
+    dialogue: str
+    state: str
+    vars: dict[str, Scalar] = field(default_factory=dict)
+    then: str | None = None
+
+
+@dataclass(slots=True)
+class Session:
+    """The dialogue stack plus what the engine remembers between events."""
+
+    frames: list[Frame] = field(default_factory=list)
+    seen: dict[str, int] = field(default_factory=dict)
+    timers: int = 0
+    offered: str | None = None
+
+    @property
+    def top(self) -> Frame | None:
+        return self.frames[-1] if self.frames else None
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Session:
+        """Rebuild from stored JSON; anything unreadable starts the user afresh."""
+        try:
+            frames = [Frame(**frame) for frame in data.get("frames", [])]
+            return cls(
+                frames=frames,
+                seen=dict(data.get("seen", {})),
+                timers=int(data.get("timers", 0)),
+                offered=data.get("offered"),
+            )
+        except (TypeError, ValueError):
+            return cls()

@@ -1,0 +1,42 @@
+"""Versioned schema changes, applied in order on open.
+
+``PRAGMA user_version`` records how far a file has been migrated, and
+``PRAGMA application_id`` marks the file as ours, so that a database of another program
+is refused rather than altered. Add a migration by appending; never edit a shipped one.
+"""
+
+from __future__ import annotations
+
+APPLICATION_ID = 0x53426173  # "SBas"
+
+MIGRATIONS: list[str] = [
+    # 1: users, their place in a dialogue, and what the dialogues save.
+    """
+    CREATE TABLE users (
+        id          TEXT PRIMARY KEY,
+        locale      TEXT NOT NULL DEFAULT 'en',
+        profile     TEXT NOT NULL DEFAULT '{}',
+        active      INTEGER NOT NULL DEFAULT 1,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE TABLE sessions (
+        user_id     TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+        state       TEXT NOT NULL,
+        timer_token TEXT,
+        timer_due   TEXT,
+        updated_at  TEXT NOT NULL
+    );
+    CREATE INDEX sessions_timer_due ON sessions(timer_due) WHERE timer_due IS NOT NULL;
+    CREATE TABLE records (
+        id          INTEGER PRIMARY KEY,
+        user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        kind        TEXT NOT NULL,
+        data        TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+    );
+    CREATE INDEX records_user_kind ON records(user_id, kind, created_at);
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,239 @@
+"""The SQLite store, through aiosqlite, in WAL mode.
+
+Each event is one short transaction, committed before the engine returns its reply, so a
+crash or restart never loses an acknowledged step. ``synchronous=NORMAL`` keeps commits
+cheap: in WAL mode that survives a process crash; only a power cut can lose the newest
+transactions.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Self
+
+import aiosqlite
+
+from bot.store.base import JSON, DueTimer, Record, StoreError, UserRow
+from bot.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+
+# Tables that hold rows about a user, with the column naming them. /forget and /export
+# walk this list, so a new table only has to be added here to be covered.
+USER_TABLES: dict[str, str] = {"records": "user_id", "sessions": "user_id", "users": "id"}
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def _instant(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+class SQLiteStore:
+    """:class:`bot.store.base.Store` on one SQLite file. Open with :meth:`open`."""
+
+    def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
+        self._db = db
+        self.path = path
+
+    @classmethod
+    async def open(cls, path: Path | str) -> Self:
+        """Open (creating if needed) and migrate the database at ``path``.
+
+        Raises :class:`StoreError`, touching nothing, if the file is not a SQLite database,
+        belongs to another program, or was written by a newer version of Secure Base.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            await _check_and_migrate(db, path)
+        except BaseException:
+            await db.close()
+            raise
+        return cls(db, path)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    @property
+    def connection(self) -> aiosqlite.Connection:
+        """The shared connection, for sibling stores (schedule) in the same file."""
+        return self._db
+
+    async def load(self, user_id: str) -> UserRow | None:
+        query = (
+            "SELECT u.locale, u.profile, u.active, s.state, s.timer_token, s.timer_due "
+            "FROM users u LEFT JOIN sessions s ON s.user_id = u.id WHERE u.id = ?"
+        )
+        async with self._db.execute(query, (user_id,)) as cursor:
+            found = await cursor.fetchone()
+        if found is None:
+            return None
+        locale, profile, active, state, token, due = found
+        return UserRow(
+            user_id=user_id,
+            locale=locale,
+            profile=json.loads(profile),
+            session=json.loads(state) if state else {},
+            timer_token=token,
+            timer_due=_instant(due),
+            active=bool(active),
+        )
+
+    async def save(self, row: UserRow, records: list[Record], now: datetime) -> None:
+        stamp = now.isoformat()
+        async with self.transaction():
+            await self._db.execute(
+                "INSERT INTO users (id, locale, profile, active, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
+                "locale = excluded.locale, profile = excluded.profile, "
+                "active = excluded.active, updated_at = excluded.updated_at",
+                (row.user_id, row.locale, _dump(row.profile), int(row.active), stamp, stamp),
+            )
+            await self._db.execute(
+                "INSERT INTO sessions (user_id, state, timer_token, timer_due, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET state = excluded.state,"
+                " timer_token = excluded.timer_token, timer_due = excluded.timer_due,"
+                " updated_at = excluded.updated_at",
+                (row.user_id, _dump(row.session), row.timer_token, _iso(row.timer_due), stamp),
+            )
+            if records:
+                await self._db.executemany(
+                    "INSERT INTO records (user_id, kind, data, created_at) VALUES (?, ?, ?, ?)",
+                    [
+                        (row.user_id, r.kind, _dump(r.data), r.created_at.isoformat())
+                        for r in records
+                    ],
+                )
+
+    def transaction(self) -> _Transaction:
+        """``async with store.transaction():`` — BEGIN IMMEDIATE … COMMIT (or ROLLBACK)."""
+        return _Transaction(self._db)
+
+    async def due_timers(self, until: datetime) -> list[DueTimer]:
+        query = (
+            "SELECT user_id, timer_token, timer_due FROM sessions "
+            "WHERE timer_due IS NOT NULL AND timer_due <= ? ORDER BY timer_due"
+        )
+        async with self._db.execute(query, (until.isoformat(),)) as cursor:
+            rows = await cursor.fetchall()
+        return [DueTimer(user, token, datetime.fromisoformat(due)) for user, token, due in rows]
+
+    async def next_timer_due(self) -> datetime | None:
+        async with self._db.execute(
+            "SELECT MIN(timer_due) FROM sessions WHERE timer_due IS NOT NULL"
+        ) as cursor:
+            found = await cursor.fetchone()
+        return _instant(found[0]) if found else None
+
+    async def records(self, user_id: str, kind: str | None = None) -> list[Record]:
+        query = "SELECT kind, data, created_at FROM records WHERE user_id = ?"
+        params: tuple[str, ...] = (user_id,)
+        if kind is not None:
+            query += " AND kind = ?"
+            params += (kind,)
+        async with self._db.execute(query + " ORDER BY created_at, id", params) as cursor:
+            rows = await cursor.fetchall()
+        return [Record(k, json.loads(d), datetime.fromisoformat(c)) for k, d, c in rows]
+
+    async def set_active(self, user_id: str, active: bool) -> None:
+        async with self.transaction():
+            await self._db.execute(
+                "UPDATE users SET active = ? WHERE id = ?", (int(active), user_id)
+            )
+
+    async def export(self, user_id: str) -> JSON:
+        exported: JSON = {}
+        for table, column in USER_TABLES.items():
+            async with self._db.execute(
+                f"SELECT * FROM {table} WHERE {column} = ?", (user_id,)
+            ) as cursor:
+                names = [d[0] for d in cursor.description]
+                exported[table] = [_decode(dict(zip(names, r, strict=True))) async for r in cursor]
+        return exported
+
+    async def forget(self, user_id: str) -> None:
+        async with self.transaction():
+            for table, column in USER_TABLES.items():
+                await self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (user_id,))
+
+    async def table_names(self) -> list[str]:
+        async with self._db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        ) as cursor:
+            return [name async for (name,) in cursor]
+
+    async def close(self) -> None:
+        await self._db.close()
+
+
+class _Transaction:
+    def __init__(self, db: aiosqlite.Connection) -> None:
+        self._db = db
+
+    async def __aenter__(self) -> None:
+        await self._db.execute("BEGIN IMMEDIATE")
+
+    async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        await self._db.execute("ROLLBACK" if kind else "COMMIT")
+
+
+def _dump(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _decode(row: dict[str, Any]) -> dict[str, Any]:
+    """JSON columns come back as data, so an export reads as one document."""
+    for key in ("profile", "state", "data"):
+        if isinstance(row.get(key), str):
+            row[key] = json.loads(row[key])
+    return row
+
+
+async def _scalar(db: aiosqlite.Connection, sql: str) -> Any:
+    async with db.execute(sql) as cursor:
+        found = await cursor.fetchone()
+    return found[0] if found else None
+
+
+async def _check_and_migrate(db: aiosqlite.Connection, path: Path) -> None:
+    try:
+        app_id = await _scalar(db, "PRAGMA application_id")
+        version = await _scalar(db, "PRAGMA user_version")
+        tables = await _scalar(db, "SELECT count(*) FROM sqlite_master")
+    except sqlite3.DatabaseError as error:
+        raise StoreError(f"{path} is not a readable SQLite database ({error})") from error
+    if app_id != APPLICATION_ID and (app_id != 0 or tables):
+        raise StoreError(f"{path} is a database of another program; refusing to touch it")
+    if version > SCHEMA_VERSION:
+        raise StoreError(
+            f"{path} was written by a newer Secure Base (schema {version} > {SCHEMA_VERSION})"
+        )
+    await db.execute("PRAGMA journal_mode = WAL")
+    await db.execute("PRAGMA synchronous = NORMAL")
+    await db.execute("PRAGMA foreign_keys = ON")
+    await db.execute("PRAGMA busy_timeout = 5000")
+    await _apply(db, version, MIGRATIONS[version:])
+
+
+async def _apply(db: aiosqlite.Connection, version: int, pending: Iterable[str]) -> None:
+    for number, script in enumerate(pending, start=version + 1):
+        # executescript would COMMIT on its own; run statements inside one transaction.
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in filter(str.strip, script.split(";")):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            await db.execute(f"PRAGMA user_version = {number}")
+        except BaseException:
+            await db.execute("ROLLBACK")
+            raise
+        await db.execute("COMMIT")
