@@ -45,7 +45,13 @@ class Unsupported:
     kind: str
 
 
-Event = Text | Press | Command | TimerFired | Unsupported
+@dataclass(frozen=True, slots=True)
+class Resume:
+    """The user came back through a door that shows history afresh (a new terminal
+    session): remind them where they were."""
+
+
+Event = Text | Press | Command | TimerFired | Unsupported | Resume
 
 
 def as_command(event: Event) -> Command | None:

@@ -18,6 +18,7 @@ from bot.coach.events import (
     Command,
     Event,
     Press,
+    Resume,
     Text,
     TimerFired,
     Unsupported,
@@ -98,6 +99,8 @@ class Turn:
             case Unsupported():
                 self.say_string("unsupported")
                 self.reshow(with_text=False)
+            case Resume():
+                self.on_resume()
         self.row.session = self.session.to_json()
 
     # --- inputs --------------------------------------------------------------------------
@@ -143,11 +146,19 @@ class Turn:
                 self.reshow(with_text=False)
 
     def on_timer(self, token: str) -> None:
-        state = self.current_state()
-        if token != self.row.timer_token or state is None or state.after is None:
+        if token != self.row.timer_token:
             return  # a timer of a step the user has already left
         self.clear_timer()
-        self.go(state.after.go)
+        state = self.current_state()
+        if state is not None and state.after is not None:
+            self.go(state.after.go)
+
+    def on_resume(self) -> None:
+        if self.current_state() is None:
+            self.say_string("idle")
+            return
+        self.say_string("welcome_back")
+        self.reshow(with_text=True)
 
     def on_idle_text(self, text: str) -> None:
         if not text:

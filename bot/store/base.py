@@ -56,11 +56,12 @@ class Store(Protocol):
     async def save(self, row: UserRow, records: list[Record], now: datetime) -> None:
         """Write the user's state and new records in one transaction."""
 
-    async def due_timers(self, until: datetime) -> list[DueTimer]:
-        """Timers due at or before ``until``, earliest first."""
+    async def due_timers(self, until: datetime, scope: str = "") -> list[DueTimer]:
+        """Timers due at or before ``until``, earliest first, of the users in ``scope``:
+        a door's id prefix ending in ``:`` (``"tg:"``), one exact user id, or everyone."""
 
-    async def next_timer_due(self) -> datetime | None:
-        """The earliest pending timer, so a runner knows how long to sleep."""
+    async def next_timer_due(self, scope: str = "") -> datetime | None:
+        """The earliest pending timer in ``scope``, so a runner knows how long to sleep."""
 
     async def records(self, user_id: str, kind: str | None = None) -> list[Record]:
         """The user's saved records, oldest first."""

@@ -25,6 +25,15 @@ from bot.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
 USER_TABLES: dict[str, str] = {"records": "user_id", "sessions": "user_id", "users": "id"}
 
 
+# A scope is a door's prefix ending in ":" ("tg:") or one exact user id ("cli:alice").
+_SCOPE = "(substr(user_id, 1, ?) = ? OR user_id = ?)"
+
+
+def _scope(scope: str) -> tuple[int, str, str]:
+    prefix = scope if scope == "" or scope.endswith(":") else "\x00"
+    return (len(prefix), prefix, scope)
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -118,19 +127,18 @@ class SQLiteStore:
         """``async with store.transaction():`` — BEGIN IMMEDIATE … COMMIT (or ROLLBACK)."""
         return _Transaction(self._db)
 
-    async def due_timers(self, until: datetime) -> list[DueTimer]:
+    async def due_timers(self, until: datetime, scope: str = "") -> list[DueTimer]:
         query = (
-            "SELECT user_id, timer_token, timer_due FROM sessions "
-            "WHERE timer_due IS NOT NULL AND timer_due <= ? ORDER BY timer_due"
+            "SELECT user_id, timer_token, timer_due FROM sessions WHERE timer_due IS NOT NULL"
+            f" AND timer_due <= ? AND {_SCOPE} ORDER BY timer_due"
         )
-        async with self._db.execute(query, (until.isoformat(),)) as cursor:
+        async with self._db.execute(query, (until.isoformat(), *_scope(scope))) as cursor:
             rows = await cursor.fetchall()
         return [DueTimer(user, token, datetime.fromisoformat(due)) for user, token, due in rows]
 
-    async def next_timer_due(self) -> datetime | None:
-        async with self._db.execute(
-            "SELECT MIN(timer_due) FROM sessions WHERE timer_due IS NOT NULL"
-        ) as cursor:
+    async def next_timer_due(self, scope: str = "") -> datetime | None:
+        query = f"SELECT MIN(timer_due) FROM sessions WHERE timer_due IS NOT NULL AND {_SCOPE}"
+        async with self._db.execute(query, _scope(scope)) as cursor:
             found = await cursor.fetchone()
         return _instant(found[0]) if found else None
 

@@ -1,0 +1,8 @@
+"""Run the coach: ``python -m bot --help``."""
+
+import sys
+
+from bot.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,68 @@
+"""Firing the timers dialogues ask for (``after: {seconds: …}``).
+
+Timers live in the ``sessions`` table, not in memory: the runner sleeps until the
+earliest one is due, fires every due timer through the coach, and hands the replies to
+the door that owns the user. A restart loses nothing; a timer that came due while the
+process was down fires as soon as it is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from bot.coach.actions import Reply
+from bot.coach.engine import Coach
+from bot.coach.events import TimerFired
+
+log = logging.getLogger(__name__)
+
+Deliver = Callable[[str, Reply], Awaitable[None]]
+
+
+class TimerRunner:
+    """Runs until cancelled; call :meth:`poke` whenever a new timer may be earlier."""
+
+    def __init__(self, coach: Coach, deliver: Deliver, scope: str) -> None:
+        self._coach = coach
+        self._deliver = deliver
+        self._scope = scope
+        self._wake = asyncio.Event()
+
+    def poke(self) -> None:
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wake.clear()
+            await self.fire_due()
+            due = await self._coach.store.next_timer_due(self._scope)
+            await self._sleep(due)
+
+    async def fire_due(self) -> int:
+        """Fire every timer due now; returns how many fired."""
+        fired = 0
+        now = self._coach.clock.now()
+        for timer in await self._coach.store.due_timers(now, self._scope):
+            reply = await self._coach.handle(timer.user_id, TimerFired(timer.token))
+            fired += 1
+            try:
+                await self._deliver(timer.user_id, reply)
+            except Exception:  # one user's failed delivery must not stop everyone's timers
+                log.exception("delivering a timer reply failed")
+        return fired
+
+    async def _sleep(self, due: datetime | None) -> None:
+        waiters = [asyncio.ensure_future(self._wake.wait())]
+        if due is not None:
+            waiters.append(asyncio.ensure_future(self._coach.clock.sleep_until(due)))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waiter
