@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -124,7 +125,7 @@ async def test_variations_never_repeat_immediately(talk: Talk) -> None:
     await talk.onboard()
     greetings = [(await talk("/talk")).texts()[0] for _ in range(30)]
     assert set(greetings) == {"Hi A", "Hi B", "Hi C"}
-    assert all(a != b for a, b in zip(greetings, greetings[1:], strict=False))
+    assert all(a != b for a, b in itertools.pairwise(greetings))
 
 
 async def test_call_returns_to_the_caller_and_timers_are_exact(
