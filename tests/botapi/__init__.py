@@ -1,0 +1,41 @@
+"""A local fake Telegram Bot API server for end-to-end tests (see :mod:`.server`)."""
+
+from .server import (
+    DEFAULT_GROUP_ID,
+    MAX_CALLBACK_DATA_BYTES,
+    MAX_CAPTION_LENGTH,
+    MAX_TEXT_LENGTH,
+    NOT_MODIFIED,
+    SEND_METHODS,
+    AnsweredCallback,
+    ApiCall,
+    ApiError,
+    ButtonRow,
+    FakeBotAPI,
+    FakeUser,
+    Revision,
+    SentMessage,
+    WebhookDelivery,
+    render_html,
+    tg_len,
+)
+
+__all__ = [
+    "DEFAULT_GROUP_ID",
+    "MAX_CALLBACK_DATA_BYTES",
+    "MAX_CAPTION_LENGTH",
+    "MAX_TEXT_LENGTH",
+    "NOT_MODIFIED",
+    "SEND_METHODS",
+    "AnsweredCallback",
+    "ApiCall",
+    "ApiError",
+    "ButtonRow",
+    "FakeBotAPI",
+    "FakeUser",
+    "Revision",
+    "SentMessage",
+    "WebhookDelivery",
+    "render_html",
+    "tg_len",
+]
