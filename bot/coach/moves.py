@@ -1,28 +1,32 @@
 """Moves inside a dialogue, checked by its ``transitions`` state machine.
 
-One machine per dialogue is built when the dialogues load and shared by every user: a
-user's model is attached with its stored state for one move, then detached, so memory
-does not grow with users (a ``Machine`` per user costs ~32 KiB).
+One machine per dialogue is built when the dialogues load and shared by every user. A
+move fires the machine's event directly on a small model holding the user's stored
+state, without ``add_model``: attaching binds a method per state and event (about
+0.4 ms for a 50-state dialogue), while firing the event costs about 10 µs whatever the
+size, and memory does not grow with users.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from transitions import Machine
+from transitions import Machine, MachineError
 
-from bot.dialogue.graph import build_machine
+from bot.dialogue.graph import build_machine, trigger_name
 from bot.dialogue.schema import Dialogue
 
 
 class _Model:
-    """Holds one user's state while attached; the machine adds ``trigger`` to it."""
+    """One user's state for the length of one move."""
 
-    state: str
+    def __init__(self, state: str) -> None:
+        self.state = state
 
 
 class DialogueMachines:
-    """Callable as ``move(dialogue, source, dest)``; raises if the dialogue has no such edge."""
+    """Callable as ``move(dialogue, source, dest)``; raises ``MachineError`` if the
+    dialogue has no such edge."""
 
     def __init__(self, dialogues: Mapping[str, Dialogue]) -> None:
         self._machines: dict[str, Machine] = {
@@ -31,10 +35,7 @@ class DialogueMachines:
 
     def __call__(self, dialogue: str, source: str, dest: str) -> None:
         machine = self._machines[dialogue]
-        model = _Model()
-        machine.add_model(model, initial=source)
-        try:
-            # transitions binds `trigger` onto the model at add_model time.
-            getattr(model, "trigger")(f"to_{dest}")  # noqa: B009
-        finally:
-            machine.remove_model(model)
+        event = machine.events.get(trigger_name(dest))
+        model = _Model(source)
+        if event is None or not event.trigger(model) or model.state != dest:
+            raise MachineError(f"{dialogue}: no move from '{source}' to '{dest}'")

@@ -116,6 +116,15 @@ class SaveSpec(Strict):
     fields: list[Name]
 
 
+class EffectSpec(Strict):
+    """A named piece of code the engine runs on entering a state (``set_timezone``,
+    ``subscribe``…), with arguments that may use ``{name}`` placeholders. Effects are
+    registered by the packages that own them; unknown names stop the coach at start-up."""
+
+    name: Name
+    args: dict[Name, Scalar] = Field(default_factory=dict)
+
+
 class State(Strict):
     """One step of a dialogue. See the module docstring for the order things happen in."""
 
@@ -123,6 +132,7 @@ class State(Strict):
     edit: bool = False
     set: dict[Name, Scalar] = Field(default_factory=dict)
     add: dict[Name, int] = Field(default_factory=dict)
+    effects: list[EffectSpec] = Field(default_factory=list)
     save: SaveSpec | None = None
     buttons: list[ButtonSpec] = Field(default_factory=list)
     input: InputSpec | None = None

@@ -7,11 +7,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from transitions import MachineError
 
 from bot.app import App
 from bot.clock import ManualClock
 from bot.coach.actions import Edit, End, Reply, Send, StartTimer
 from bot.coach.events import Command, Event, Press, Resume, Text, TimerFired, Unsupported
+from bot.coach.moves import DialogueMachines
 from tests.conftest import make_app
 
 FIXTURE = Path(__file__).parent / "fixture"
@@ -233,3 +235,12 @@ async def test_users_do_not_share_state(coach_app: App) -> None:
     await bob("/talk")
     await alice("Alice")
     assert (await bob("Bob")).texts() == ["Hello Bob. Calm?"]
+
+
+def test_the_dialogue_machine_refuses_moves_the_yaml_does_not_allow(coach_app: App) -> None:
+    machines = DialogueMachines(coach_app.catalog.dialogues)
+    machines("talk", "mood", "partner")
+    with pytest.raises(MachineError):
+        machines("talk", "greet", "done")
+    with pytest.raises(MachineError):
+        machines("talk", "mood", "nowhere")
