@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from bot.clock import Clock, SystemClock
 from bot.coach.engine import Coach
+from bot.coach.extensions import Extensions
 from bot.coach.moves import DialogueMachines
 from bot.config import Config
 from bot.dialogue.loader import Catalog, load_catalog
@@ -26,12 +27,19 @@ class App:
         await self.store.close()
 
 
+def features(catalog: Catalog, config: Config) -> Extensions:
+    """Every feature package's hooks, merged. A new feature adds one line here."""
+    del catalog, config  # features read what they need from these
+    return Extensions()
+
+
 async def open_app(
     config: Config, *, clock: Clock | None = None, rng: random.Random | None = None
 ) -> App:
     """Load and check the dialogues first (refusing to start on lint errors), then open
     and migrate the database."""
     catalog = load_catalog(config.dialogues)
+    extensions = features(catalog, config)
     store = await SQLiteStore.open(config.db_path)
     coach = Coach(
         catalog,
@@ -39,5 +47,6 @@ async def open_app(
         DialogueMachines(catalog.dialogues),
         clock=clock or SystemClock(),
         rng=rng,
+        extensions=extensions,
     )
     return App(config, catalog, store, coach)

@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
 from bot.coach.actions import Reply
 from bot.coach.events import Event, as_command
-from bot.coach.turn import Catalogue, CommandHandler, Mover, Turn
+from bot.coach.extensions import Extensions
+from bot.coach.turn import Catalogue, Mover, Turn
 from bot.store.base import Store, UserRow
-
-AsyncCommand = Callable[["Coach", str, UserRow, str], Awaitable[Reply | None]]
 
 
 @dataclass(slots=True)
@@ -63,16 +62,15 @@ class Coach:
         *,
         clock: Clock | None = None,
         rng: random.Random | None = None,
-        commands: Mapping[str, CommandHandler] | None = None,
-        async_commands: Mapping[str, AsyncCommand] | None = None,
+        extensions: Extensions | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.store = store
         self.clock: Clock = clock or SystemClock()
         self._move = move
         self._rng = rng or random.Random()
-        self._commands = dict(commands or {})
-        self._async_commands = dict(async_commands or {})
+        self.ext = extensions or Extensions()
+        _check_effects(catalogue, self.ext)
         self.locks = UserLocks()
 
     async def handle(self, user_id: str, event: Event, *, locale: str | None = None) -> Reply:
@@ -85,24 +83,35 @@ class Coach:
             row = await self.store.load(user_id) or UserRow(user_id)
             if locale and locale in self.catalogue_locales:
                 row.locale = locale
-            special = await self._special_command(user_id, row, event)
+            special = await self._special_command(row, event)
             if special is not None:
                 return special
-            turn = Turn(
-                self.catalogue, row, self.clock.now(), self._rng, self._move, self._commands
-            )
+            turn = Turn(self.catalogue, row, self.clock.now(), self._rng, self._move, self.ext)
             turn.handle(event)
             row.active = True
-            await self.store.save(row, turn.records, self.clock.now())
+            await self.store.save(row, turn.records, self.clock.now(), self.ext.save_hooks)
             return Reply(turn.actions)
 
     @property
     def catalogue_locales(self) -> frozenset[str]:
         return getattr(self.catalogue, "locales", frozenset({"en"}))
 
-    async def _special_command(self, user_id: str, row: UserRow, event: Event) -> Reply | None:
+    async def _special_command(self, row: UserRow, event: Event) -> Reply | None:
         """Commands that need the store itself (export, forget) run outside a turn."""
         command = as_command(event)
-        if command is not None and command.name in self._async_commands:
-            return await self._async_commands[command.name](self, user_id, row, command.args)
+        if command is not None and command.name in self.ext.async_commands:
+            return await self.ext.async_commands[command.name](self, row, command.args)
         return None
+
+
+def _check_effects(catalogue: Catalogue, extensions: Extensions) -> None:
+    """Refuse to start when a dialogue names an effect no package provides."""
+    named = {
+        (dialogue.id, effect.name)
+        for dialogue in catalogue.dialogues.values()
+        for state in dialogue.states.values()
+        for effect in state.effects
+    }
+    missing = sorted(f"{d}: {name}" for d, name in named if name not in extensions.effects)
+    if missing:
+        raise LookupError(f"dialogues use effects nobody provides: {', '.join(missing)}")

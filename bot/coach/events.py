@@ -46,12 +46,23 @@ class Unsupported:
 
 
 @dataclass(frozen=True, slots=True)
+class Scheduled:
+    """Something the user subscribed to came due (a check-in, a routine reminder).
+
+    ``kind`` picks the extension that handles it; ``ref`` says which subscription.
+    """
+
+    kind: str
+    ref: str
+
+
+@dataclass(frozen=True, slots=True)
 class Resume:
     """The user came back through a door that shows history afresh (a new terminal
     session): remind them where they were."""
 
 
-Event = Text | Press | Command | TimerFired | Unsupported | Resume
+Event = Text | Press | Command | TimerFired | Unsupported | Resume | Scheduled
 
 
 def as_command(event: Event) -> Command | None:

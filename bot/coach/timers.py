@@ -56,9 +56,9 @@ class TimerRunner:
         return fired
 
     async def _sleep(self, due: datetime | None) -> None:
-        waiters = [asyncio.ensure_future(self._wake.wait())]
+        waiters: list[asyncio.Task[object]] = [asyncio.create_task(self._wake.wait())]
         if due is not None:
-            waiters.append(asyncio.ensure_future(self._coach.clock.sleep_until(due)))
+            waiters.append(asyncio.create_task(self._coach.clock.sleep_until(due)))
         try:
             await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
         finally:

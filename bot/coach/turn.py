@@ -19,11 +19,13 @@ from bot.coach.events import (
     Event,
     Press,
     Resume,
+    Scheduled,
     Text,
     TimerFired,
     Unsupported,
     as_command,
 )
+from bot.coach.extensions import Extensions
 from bot.coach.session import Frame, Session
 from bot.coach.text import clean, fold, render
 from bot.dialogue.schema import (
@@ -58,7 +60,6 @@ class Catalogue(Protocol):
 
 
 Mover = Callable[[str, str, str], None]
-CommandHandler = Callable[["Turn", str], None]
 
 
 class Turn:
@@ -71,14 +72,14 @@ class Turn:
         now: datetime,
         rng: random.Random,
         move: Mover,
-        commands: Mapping[str, CommandHandler] | None = None,
+        extensions: Extensions | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.row = row
         self.now = now
         self.rng = rng
         self._move = move
-        self._commands = commands or {}
+        self.ext = extensions or Extensions()
         self.session = Session.from_json(row.session)
         self.actions: list[Action] = []
         self.records: list[Record] = []
@@ -101,6 +102,8 @@ class Turn:
                 self.reshow(with_text=False)
             case Resume():
                 self.on_resume()
+            case Scheduled(kind=kind, ref=ref):
+                self.ext.scheduled[kind](self, ref)
         self.row.session = self.session.to_json()
 
     # --- inputs --------------------------------------------------------------------------
@@ -109,6 +112,8 @@ class Turn:
         command = as_command(Text(text))
         if command is not None:
             self.on_command(command.name, command.args)
+            return
+        if any(screen(self, text) for screen in self.ext.text_screens):
             return
         state = self.current_state()
         if state is None:
@@ -121,8 +126,8 @@ class Turn:
             self.say_string("reprompt_buttons", buttons=self.visible_buttons())
 
     def on_command(self, name: str, args: str) -> None:
-        if name in self._commands:
-            self._commands[name](self, args)
+        if name in self.ext.commands:
+            self.ext.commands[name](self, args)
         elif name == "stop":
             self.stop()
         elif name == "help":
@@ -133,6 +138,10 @@ class Turn:
             self.say_string("unknown_command")
 
     def on_press(self, data: str) -> None:
+        handler = self.ext.presses.get(data.partition(":")[0])
+        if handler is not None:
+            handler(self, data)
+            return
         parsed = callback.parse(data)
         match parsed:
             case callback.GoData(dialogue=dialogue, state=state, index=index):
@@ -314,6 +323,10 @@ class Turn:
         for name, step in state.add.items():
             current = self.values(frame).get(name, 0)
             self.store(name, (current if isinstance(current, int | float) else 0) + step)
+        for effect in state.effects:
+            values = self.values(frame)
+            args = {k: render(str(v), values) for k, v in effect.args.items()}
+            self.ext.effects[effect.name](self, args)
         if state.save is not None:
             values = self.values(frame)
             data: dict[str, Scalar] = {"dialogue": frame.dialogue}

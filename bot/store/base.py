@@ -7,9 +7,13 @@ PostgreSQL store would implement the same protocol.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from bot.coach.extensions import SaveHook
 
 JSON = dict[str, Any]
 
@@ -53,8 +57,15 @@ class Store(Protocol):
     async def load(self, user_id: str) -> UserRow | None:
         """The user's row, or ``None`` for someone never seen (or forgotten)."""
 
-    async def save(self, row: UserRow, records: list[Record], now: datetime) -> None:
-        """Write the user's state and new records in one transaction."""
+    async def save(
+        self,
+        row: UserRow,
+        records: list[Record],
+        now: datetime,
+        hooks: Sequence[SaveHook] = (),
+    ) -> None:
+        """Write the user's state and new records, then run ``hooks(store, row, now)``,
+        all in one transaction."""
 
     async def due_timers(self, until: datetime, scope: str = "") -> list[DueTimer]:
         """Timers due at or before ``until``, earliest first, of the users in ``scope``:

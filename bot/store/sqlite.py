@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 import aiosqlite
 
 from bot.store.base import JSON, DueTimer, Record, StoreError, UserRow
 from bot.store.migrations import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from bot.coach.extensions import SaveHook
 
 # Tables that hold rows about a user, with the column naming them. /forget and /export
 # walk this list, so a new table only has to be added here to be covered.
@@ -97,7 +100,13 @@ class SQLiteStore:
             active=bool(active),
         )
 
-    async def save(self, row: UserRow, records: list[Record], now: datetime) -> None:
+    async def save(
+        self,
+        row: UserRow,
+        records: list[Record],
+        now: datetime,
+        hooks: Sequence[SaveHook] = (),
+    ) -> None:
         stamp = now.isoformat()
         async with self.transaction():
             await self._db.execute(
@@ -122,6 +131,8 @@ class SQLiteStore:
                         for r in records
                     ],
                 )
+            for hook in hooks:
+                await hook(self, row, now)
 
     def transaction(self) -> _Transaction:
         """``async with store.transaction():`` — BEGIN IMMEDIATE … COMMIT (or ROLLBACK)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -14,17 +13,10 @@ from bot.clock import ManualClock
 from bot.coach.actions import Edit, End, Reply, Send, StartTimer
 from bot.coach.events import Command, Event, Press, Resume, Text, TimerFired, Unsupported
 from bot.coach.moves import DialogueMachines
+from tests.coach.conftest import FIXTURE
 from tests.conftest import make_app
 
-FIXTURE = Path(__file__).parent / "fixture"
 USER = "cli:tester"
-
-
-@pytest.fixture
-async def coach_app(tmp_path: Path, clock: ManualClock) -> AsyncIterator[App]:
-    opened = await make_app(FIXTURE, tmp_path / "engine.db", clock)
-    yield opened
-    await opened.close()
 
 
 class Talk:
