@@ -24,9 +24,12 @@ def clean(text: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u02bc": "'"})
+
+
 def fold(text: str) -> str:
-    """A form for comparing: case- and space-insensitive."""
-    return " ".join(text.casefold().split())
+    """A form for comparing: case-, space- and apostrophe-style-insensitive."""
+    return " ".join(text.casefold().translate(_APOSTROPHES).split())
 
 
 def render(template: str, values: Mapping[str, Scalar]) -> str:

@@ -280,20 +280,34 @@ class Turn:
             self.go(spec.go)
 
     def press_go(self, dialogue: str, state_name: str, index: int) -> None:
-        frame = self.session.top
-        state = self.current_state()
-        if (
-            frame is None
-            or state is None
-            or (frame.dialogue, frame.state) != (dialogue, state_name)
-        ):
+        frame, state = self.session.top, self.current_state()
+        if frame is None or state is None or frame.dialogue != dialogue:
             self.stale()
             return
         visible = dict(self.visible_indexed(state))
+        if frame.state != state_name:
+            index = self.same_button_here(state_name, index, visible)
         if index not in visible:
             self.stale()
             return
         self.press_button(index, visible[index])
+
+    def same_button_here(
+        self, pressed_state: str, index: int, visible: Mapping[int, ButtonSpec]
+    ) -> int:
+        """A press that raced a step change (Stop while the pacer moved on) still counts
+        when the current step offers the same button: same label, same destination."""
+        states = self.dialogue(self.top()).states
+        pressed = states.get(pressed_state)
+        if pressed is None or not 0 <= index < len(pressed.buttons):
+            return -1
+        wanted = pressed.buttons[index]
+        same = (
+            i
+            for i, b in visible.items()
+            if (b.text, b.go, b.start) == (wanted.text, wanted.go, wanted.start)
+        )
+        return next(same, -1)
 
     def press_button(self, index: int, button: ButtonSpec) -> None:
         del index  # the position only matters for the callback data
@@ -334,7 +348,10 @@ class Turn:
             self.records.append(Record(state.save.kind, dict(data), self.now))
 
     def emit_say(self, frame: Frame, state: State) -> None:
-        buttons = self.visible_buttons() if state.buttons else ()
+        # A called dialogue's ending hands back to its caller: its own "what next"
+        # buttons would abandon the caller, so they are not offered.
+        returning = state.final and frame.then is not None
+        buttons = self.visible_buttons() if state.buttons and not returning else ()
         if not state.say:
             if buttons:
                 self.say_string("reprompt_buttons", buttons=buttons)

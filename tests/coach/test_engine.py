@@ -139,6 +139,8 @@ async def test_call_returns_to_the_caller_and_timers_are_exact(
     assert [t.token for t in due] == [timer.token]
     reply = await talk(TimerFired(timer.token))
     assert reply.texts() == ["Welcome back from the wait.", "Hello Sam. Calm?"]
+    sends = [a for a in reply.actions if isinstance(a, Send)]
+    assert sends[0].buttons == (), "a called dialogue's ending must not offer to abandon"
     assert (await talk(TimerFired(timer.token))).actions == []
 
 
@@ -192,6 +194,7 @@ async def test_trigger_phrases_offer_the_practice(talk: Talk) -> None:
     await talk("/stop")
     await talk("so angry")
     assert (await talk.press("No")).texts() == ["DECLINED"]
+    assert (await talk("I just CAN\u2019T calm down")).texts() == ["OFFER a talk?"]
 
 
 async def test_unsupported_input_gets_a_kind_answer(talk: Talk) -> None:
