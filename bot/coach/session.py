@@ -1,4 +1,4 @@
-"""A user's place in the conversation, as stored in the ``sessions`` table (JSON)."""
+"""A user's place in the conversation, as stored in the ``users.session`` column (JSON)."""
 
 from __future__ import annotations
 

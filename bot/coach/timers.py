@@ -1,6 +1,6 @@
 """Firing the timers dialogues ask for (``after: {seconds: …}``).
 
-Timers live in the ``sessions`` table, not in memory: the runner sleeps until the
+Timers live in the ``users`` table (``timer_due``), not in memory: the runner sleeps until the
 earliest one is due, fires every due timer through the coach, and hands the replies to
 the door that owns the user. A restart loses nothing; a timer that came due while the
 process was down fires as soon as it is back.

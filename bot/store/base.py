@@ -29,6 +29,8 @@ class UserRow:
     timer_token: str | None = None
     timer_due: datetime | None = None
     active: bool = True
+    loaded_profile: str | None = field(default=None, repr=False, compare=False)
+    """The profile as it was loaded, so a save can tell whether it changed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +66,8 @@ class Store(Protocol):
         now: datetime,
         hooks: Sequence[SaveHook] = (),
     ) -> None:
-        """Write the user's state and new records, then run ``hooks(store, row, now)``,
-        all in one transaction."""
+        """Write the user's state and new records and, when the profile changed, run
+        ``hooks(store, row, now)``, all in one transaction."""
 
     async def due_timers(self, until: datetime, scope: str = "") -> list[DueTimer]:
         """Timers due at or before ``until``, earliest first, of the users in ``scope``:

@@ -10,24 +10,21 @@ from __future__ import annotations
 APPLICATION_ID = 0x53426173  # "SBas"
 
 MIGRATIONS: list[str] = [
-    # 1: users, their place in a dialogue, and what the dialogues save.
+    # 1: users with their place in a dialogue (one row: one write per event), and what
+    # the dialogues save.
     """
     CREATE TABLE users (
         id          TEXT PRIMARY KEY,
         locale      TEXT NOT NULL DEFAULT 'en',
         profile     TEXT NOT NULL DEFAULT '{}',
         active      INTEGER NOT NULL DEFAULT 1,
+        session     TEXT NOT NULL DEFAULT '{}',
+        timer_token TEXT,
+        timer_due   TEXT,
         created_at  TEXT NOT NULL,
         updated_at  TEXT NOT NULL
     );
-    CREATE TABLE sessions (
-        user_id     TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
-        state       TEXT NOT NULL,
-        timer_token TEXT,
-        timer_due   TEXT,
-        updated_at  TEXT NOT NULL
-    );
-    CREATE INDEX sessions_timer_due ON sessions(timer_due) WHERE timer_due IS NOT NULL;
+    CREATE INDEX users_timer_due ON users(timer_due) WHERE timer_due IS NOT NULL;
     CREATE TABLE records (
         id          INTEGER PRIMARY KEY,
         user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,

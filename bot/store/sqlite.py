@@ -25,16 +25,45 @@ if TYPE_CHECKING:
 
 # Tables that hold rows about a user, with the column naming them. /forget and /export
 # walk this list, so a new table only has to be added here to be covered.
-USER_TABLES: dict[str, str] = {"records": "user_id", "sessions": "user_id", "users": "id"}
+USER_TABLES: dict[str, str] = {"records": "user_id", "users": "id"}
 
 
 # A scope is a door's prefix ending in ":" ("tg:") or one exact user id ("cli:alice").
-_SCOPE = "(substr(user_id, 1, ?) = ? OR user_id = ?)"
+_SCOPE = "(substr(id, 1, ?) = ? OR id = ?)"
 
 
 def _scope(scope: str) -> tuple[int, str, str]:
     prefix = scope if scope == "" or scope.endswith(":") else "\x00"
     return (len(prefix), prefix, scope)
+
+
+_UPSERT_USER = (
+    "INSERT INTO users (id, locale, profile, active, session, timer_token, timer_due,"
+    " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET"
+    " locale = excluded.locale, profile = excluded.profile, active = excluded.active,"
+    " session = excluded.session, timer_token = excluded.timer_token,"
+    " timer_due = excluded.timer_due, updated_at = excluded.updated_at"
+)
+_INSERT_RECORD = "INSERT INTO records (user_id, kind, data, created_at) VALUES (?, ?, ?, ?)"
+
+
+def _user_params(row: UserRow, profile: str, now: datetime) -> tuple[object, ...]:
+    stamp = now.isoformat()
+    return (
+        row.user_id,
+        row.locale,
+        profile,
+        int(row.active),
+        _dump(row.session),
+        row.timer_token,
+        _iso(row.timer_due),
+        stamp,
+        stamp,
+    )
+
+
+def _record_params(row: UserRow, records: list[Record]) -> list[tuple[str, ...]]:
+    return [(row.user_id, r.kind, _dump(r.data), r.created_at.isoformat()) for r in records]
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -82,23 +111,22 @@ class SQLiteStore:
 
     async def load(self, user_id: str) -> UserRow | None:
         query = (
-            "SELECT u.locale, u.profile, u.active, s.state, s.timer_token, s.timer_due "
-            "FROM users u LEFT JOIN sessions s ON s.user_id = u.id WHERE u.id = ?"
+            "SELECT locale, profile, active, session, timer_token, timer_due FROM users"
+            " WHERE id = ?"
         )
-        async with self._db.execute(query, (user_id,)) as cursor:
-            found = await cursor.fetchone()
-        if found is None:
-            return None
-        locale, profile, active, state, token, due = found
-        return UserRow(
-            user_id=user_id,
-            locale=locale,
-            profile=json.loads(profile),
-            session=json.loads(state) if state else {},
-            timer_token=token,
-            timer_due=_instant(due),
-            active=bool(active),
-        )
+        rows = await self._db.execute_fetchall(query, (user_id,))
+        for locale, profile, active, session, token, due in rows:
+            return UserRow(
+                user_id=user_id,
+                locale=locale,
+                profile=json.loads(profile),
+                session=json.loads(session),
+                timer_token=token,
+                timer_due=_instant(due),
+                active=bool(active),
+                loaded_profile=profile,
+            )
+        return None
 
     async def save(
         self,
@@ -107,32 +135,22 @@ class SQLiteStore:
         now: datetime,
         hooks: Sequence[SaveHook] = (),
     ) -> None:
-        stamp = now.isoformat()
-        async with self.transaction():
-            await self._db.execute(
-                "INSERT INTO users (id, locale, profile, active, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET "
-                "locale = excluded.locale, profile = excluded.profile, "
-                "active = excluded.active, updated_at = excluded.updated_at",
-                (row.user_id, row.locale, _dump(row.profile), int(row.active), stamp, stamp),
-            )
-            await self._db.execute(
-                "INSERT INTO sessions (user_id, state, timer_token, timer_due, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET state = excluded.state,"
-                " timer_token = excluded.timer_token, timer_due = excluded.timer_due,"
-                " updated_at = excluded.updated_at",
-                (row.user_id, _dump(row.session), row.timer_token, _iso(row.timer_due), stamp),
-            )
-            if records:
-                await self._db.executemany(
-                    "INSERT INTO records (user_id, kind, data, created_at) VALUES (?, ?, ?, ?)",
-                    [
-                        (row.user_id, r.kind, _dump(r.data), r.created_at.isoformat())
-                        for r in records
-                    ],
-                )
-            for hook in hooks:
-                await hook(self, row, now)
+        """One UPSERT (atomic on its own) for the common case; a transaction only when
+        records or hooks add statements. Each statement is a thread round trip, and
+        those round trips are most of an event's cost."""
+        profile = _dump(row.profile)
+        hooks = hooks if profile != row.loaded_profile else ()
+        upsert = (_UPSERT_USER, _user_params(row, profile, now))
+        if not records and not hooks:
+            await self._db.execute(*upsert)
+        else:
+            async with self.transaction():
+                await self._db.execute(*upsert)
+                if records:
+                    await self._db.executemany(_INSERT_RECORD, _record_params(row, records))
+                for hook in hooks:
+                    await hook(self, row, now)
+        row.loaded_profile = profile
 
     def transaction(self) -> _Transaction:
         """``async with store.transaction():`` — BEGIN IMMEDIATE … COMMIT (or ROLLBACK)."""
@@ -140,7 +158,7 @@ class SQLiteStore:
 
     async def due_timers(self, until: datetime, scope: str = "") -> list[DueTimer]:
         query = (
-            "SELECT user_id, timer_token, timer_due FROM sessions WHERE timer_due IS NOT NULL"
+            "SELECT id, timer_token, timer_due FROM users WHERE timer_due IS NOT NULL"
             f" AND timer_due <= ? AND {_SCOPE} ORDER BY timer_due"
         )
         async with self._db.execute(query, (until.isoformat(), *_scope(scope))) as cursor:
@@ -148,7 +166,7 @@ class SQLiteStore:
         return [DueTimer(user, token, datetime.fromisoformat(due)) for user, token, due in rows]
 
     async def next_timer_due(self, scope: str = "") -> datetime | None:
-        query = f"SELECT MIN(timer_due) FROM sessions WHERE timer_due IS NOT NULL AND {_SCOPE}"
+        query = f"SELECT MIN(timer_due) FROM users WHERE timer_due IS NOT NULL AND {_SCOPE}"
         async with self._db.execute(query, _scope(scope)) as cursor:
             found = await cursor.fetchone()
         return _instant(found[0]) if found else None
@@ -211,7 +229,7 @@ def _dump(value: Any) -> str:
 
 def _decode(row: dict[str, Any]) -> dict[str, Any]:
     """JSON columns come back as data, so an export reads as one document."""
-    for key in ("profile", "state", "data"):
+    for key in ("profile", "session", "data"):
         if isinstance(row.get(key), str):
             row[key] = json.loads(row[key])
     return row
