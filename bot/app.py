@@ -11,6 +11,7 @@ from bot.coach.extensions import Extensions
 from bot.coach.moves import DialogueMachines
 from bot.config import Config
 from bot.dialogue.loader import Catalog, load_catalog
+from bot.privacy import privacy
 from bot.store.sqlite import SQLiteStore
 
 
@@ -29,8 +30,8 @@ class App:
 
 def features(catalog: Catalog, config: Config) -> Extensions:
     """Every feature package's hooks, merged. A new feature adds one line here."""
-    del catalog, config  # features read what they need from these
-    return Extensions()
+    del catalog  # features read what they need from these
+    return Extensions() + privacy(config)
 
 
 async def open_app(

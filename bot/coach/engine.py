@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
-from bot.coach.actions import Reply
+from bot.coach.actions import Forgotten, Reply
 from bot.coach.events import Event, as_command
 from bot.coach.extensions import Extensions
 from bot.coach.turn import Catalogue, Mover, Turn
@@ -88,8 +88,11 @@ class Coach:
                 return special
             turn = Turn(self.catalogue, row, self.clock.now(), self._rng, self._move, self.ext)
             turn.handle(event)
-            row.active = True
-            await self.store.save(row, turn.records, self.clock.now(), self.ext.save_hooks)
+            if any(isinstance(action, Forgotten) for action in turn.actions):
+                await self.store.forget(user_id)  # the user asked us to delete, not save
+            else:
+                row.active = True
+                await self.store.save(row, turn.records, self.clock.now(), self.ext.save_hooks)
             return Reply(turn.actions)
 
     @property

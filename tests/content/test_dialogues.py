@@ -85,7 +85,9 @@ async def test_the_pacer_is_one_message_edited_phase_by_phase_never_twice_the_sa
     messages = await run_breathing(app, "cli:pacer")
     pacing = list(itertools.takewhile(lambda m: isinstance(m, Edit), messages[1:]))
     assert isinstance(messages[0], Send)
-    assert len(pacing) == 12, "6 rounds of in and out, each an edit of the same message"
+    phases = [m.text for m in pacing if "Breathe in" in m.text or "Breathe out" in m.text]
+    assert len(phases) == 12, "6 rounds of in and out, each an edit of the same message"
+    assert "6 of 6" in pacing[-1].text, "the pacer closes in the same message"
     assert all(a.text != b.text for a, b in itertools.pairwise([messages[0], *pacing]))
     assert all(len(m.text) <= 4096 for m in messages)
 
