@@ -186,21 +186,24 @@ class Turn:
 
     # --- dialogue moves ------------------------------------------------------------------
 
-    def start_dialogue(self, dialogue_id: str) -> None:
-        """Begin a dialogue afresh, ending whatever was running."""
+    def start_dialogue(self, dialogue_id: str, values: Mapping[str, Scalar] | None = None) -> None:
+        """Begin a dialogue afresh, ending whatever was running. ``values`` are set in the
+        new dialogue before its first state (a feature starting it with an answer given
+        elsewhere, such as a check-in score pressed under a reminder)."""
         dialogue = self.catalogue.dialogues[dialogue_id]
         if dialogue.needs_consent and not self.row.profile.get(self.catalogue.consent_var):
             self.say_string("needs_consent")
-            dialogue = self._onboarding()
+            dialogue, values = self._onboarding(), None
         self.clear_timer()
         self.session.offered = None
-        self.session.frames = [Frame(dialogue.id, dialogue.start)]
+        self.session.frames = [Frame(dialogue.id, dialogue.start, dict(values or {}))]
         self.enter(dialogue.start)
 
     def _onboarding(self) -> Dialogue:
-        found = next((d for d in self.catalogue.dialogues.values() if not d.needs_consent), None)
-        if found is None:
-            raise LookupError("no dialogue without needs_consent exists to onboard users")
+        """The dialogue ``/start`` begins: it is where consent is asked."""
+        found = self.catalogue.by_command("start")
+        if found is None or found.needs_consent:
+            raise LookupError("the /start dialogue must exist and not need consent")
         return found
 
     def go(self, state_name: str) -> None:

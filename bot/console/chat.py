@@ -15,7 +15,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TextIO
 
-from bot.coach.actions import Button, Document, Edit, Picture, Reply, Send, StartTimer
+from bot.coach.actions import (
+    Button,
+    Document,
+    Edit,
+    Forgotten,
+    Picture,
+    Reply,
+    Send,
+    StartTimer,
+)
 from bot.coach.engine import Coach
 from bot.coach.events import Command, Event, Press, Resume, Text, TimerFired
 from bot.coach.timers import TimerRunner
@@ -91,10 +100,20 @@ class ConsoleChat:
                 self._save_file("chart.png", png, caption)
             case Document(filename=name, content=content, caption=caption):
                 self._save_file(name, content, caption)
+            case Forgotten():
+                self._delete_files()
+
+    def _file(self, name: str) -> Path:
+        return self.files / f"{self.user_id.removeprefix(USER_PREFIX)}-{name}"
+
+    def _delete_files(self) -> None:
+        """After /forget, the exports and charts saved for this user go too."""
+        for path in self.files.glob(self._file("*").name):
+            path.unlink(missing_ok=True)
 
     def _save_file(self, name: str, content: bytes, caption: str) -> None:
         self.files.mkdir(parents=True, exist_ok=True)
-        path = self.files / f"{self.user_id.removeprefix(USER_PREFIX)}-{name}"
+        path = self._file(name)
         path.write_bytes(content)
         self.out.write(f"{caption}\n{path.resolve()}\n\n" if caption else f"{path.resolve()}\n\n")
 

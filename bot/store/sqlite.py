@@ -8,6 +8,7 @@ transactions.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -25,7 +26,11 @@ if TYPE_CHECKING:
 
 # Tables that hold rows about a user, with the column naming them. /forget and /export
 # walk this list, so a new table only has to be added here to be covered.
-USER_TABLES: dict[str, str] = {"records": "user_id", "users": "id"}
+USER_TABLES: dict[str, str] = {
+    "records": "user_id",
+    "subscriptions": "user_id",
+    "users": "id",
+}
 
 
 # A scope is a door's prefix ending in ":" ("tg:") or one exact user id ("cli:alice").
@@ -80,6 +85,7 @@ class SQLiteStore:
     def __init__(self, db: aiosqlite.Connection, path: Path) -> None:
         self._db = db
         self.path = path
+        self._writing = asyncio.Lock()
 
     @classmethod
     async def open(cls, path: Path | str) -> Self:
@@ -154,7 +160,7 @@ class SQLiteStore:
 
     def transaction(self) -> _Transaction:
         """``async with store.transaction():`` — BEGIN IMMEDIATE … COMMIT (or ROLLBACK)."""
-        return _Transaction(self._db)
+        return _Transaction(self._db, self._writing)
 
     async def due_timers(self, until: datetime, scope: str = "") -> list[DueTimer]:
         query = (
@@ -213,14 +219,27 @@ class SQLiteStore:
 
 
 class _Transaction:
-    def __init__(self, db: aiosqlite.Connection) -> None:
+    """BEGIN IMMEDIATE … COMMIT under the store's lock: every coroutine shares one
+    connection, so two open transactions would collide ("cannot start a transaction
+    within a transaction"); they take turns instead."""
+
+    def __init__(self, db: aiosqlite.Connection, lock: asyncio.Lock) -> None:
         self._db = db
+        self._lock = lock
 
     async def __aenter__(self) -> None:
-        await self._db.execute("BEGIN IMMEDIATE")
+        await self._lock.acquire()
+        try:
+            await self._db.execute("BEGIN IMMEDIATE")
+        except BaseException:
+            self._lock.release()
+            raise
 
     async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
-        await self._db.execute("ROLLBACK" if kind else "COMMIT")
+        try:
+            await self._db.execute("ROLLBACK" if kind else "COMMIT")
+        finally:
+            self._lock.release()
 
 
 def _dump(value: Any) -> str:
@@ -258,6 +277,8 @@ async def _check_and_migrate(db: aiosqlite.Connection, path: Path) -> None:
     await db.execute("PRAGMA synchronous = NORMAL")
     await db.execute("PRAGMA foreign_keys = ON")
     await db.execute("PRAGMA busy_timeout = 5000")
+    # /forget must not leave a user's words readable in free pages of the file.
+    await db.execute("PRAGMA secure_delete = ON")
     await _apply(db, version, MIGRATIONS[version:])
 
 

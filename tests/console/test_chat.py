@@ -86,3 +86,13 @@ def test_a_broken_dialogue_stops_the_start_with_the_lint_output(tmp_path: Path) 
     assert done.returncode == 1
     assert "menu.yaml:" in done.stderr and "nowhere" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_export_is_saved_to_a_file_and_forget_deletes_it_with_the_data(tmp_path: Path) -> None:
+    db = tmp_path / "c.db"
+    out = chat(db, "1", "1", "1", "2", "1", "/export")
+    exported = next(Path(line) for line in out.splitlines() if line.endswith(".json"))
+    assert '"consented": true' in exported.read_text()
+    chat(db, "/forget", "Delete everything")
+    assert not exported.exists()
+    assert "a coach for tense moments" in chat(db)
