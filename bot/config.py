@@ -16,6 +16,10 @@ DEFAULT_DB = Path("data") / "securebase.db"
 DEFAULT_API = "https://api.telegram.org"
 
 
+class ConfigError(ValueError):
+    """A setting in the environment cannot be used; the message names the variable."""
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     db_path: Path = DEFAULT_DB

@@ -10,12 +10,15 @@ from bot.dialogue.schema import Scalar
 
 @dataclass(slots=True)
 class Frame:
-    """One running dialogue. A called dialogue stacks a frame that returns to ``then``."""
+    """One running dialogue. A called dialogue stacks a frame that returns to ``then``;
+    an interruption (grounding after a crisis message) stacks one with ``resume`` set,
+    which hands back by showing the caller's step again, without re-entering it."""
 
     dialogue: str
     state: str
     vars: dict[str, Scalar] = field(default_factory=dict)
     then: str | None = None
+    resume: bool = False
 
 
 @dataclass(slots=True)

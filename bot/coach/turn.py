@@ -206,6 +206,17 @@ class Turn:
             raise LookupError("the /start dialogue must exist and not need consent")
         return found
 
+    def interrupt(self, dialogue_id: str) -> None:
+        """Run a dialogue on top of the current one (if any), then hand back to the very
+        step the user was at. Used for help that must not cost them their place."""
+        if self.session.top is None:
+            self.start_dialogue(dialogue_id)
+            return
+        dialogue = self.catalogue.dialogues[dialogue_id]
+        self.clear_timer()
+        self.session.frames.append(Frame(dialogue.id, dialogue.start, resume=True))
+        self.enter(dialogue.start)
+
     def go(self, state_name: str) -> None:
         """Move the running dialogue to another of its states."""
         frame = self.top()
@@ -254,8 +265,12 @@ class Turn:
         return None
 
     def finish(self, frame: Frame) -> str | None:
-        """End the top dialogue; resume its caller, if any, at the caller's ``then``."""
+        """End the top dialogue; resume its caller, if any, at the caller's ``then``
+        (or, after an interruption, at the step the caller was resting at)."""
         self.session.frames.pop()
+        if self.session.frames and frame.resume:
+            self.reshow(with_text=True)
+            return None
         if self.session.frames and frame.then is not None:
             return frame.then
         self.session.frames.clear()
@@ -353,7 +368,7 @@ class Turn:
     def emit_say(self, frame: Frame, state: State) -> None:
         # A called dialogue's ending hands back to its caller: its own "what next"
         # buttons would abandon the caller, so they are not offered.
-        returning = state.final and frame.then is not None
+        returning = state.final and (frame.then is not None or frame.resume)
         buttons = self.visible_buttons() if state.buttons and not returning else ()
         if not state.say:
             if buttons:

@@ -26,11 +26,7 @@ if TYPE_CHECKING:
 
 # Tables that hold rows about a user, with the column naming them. /forget and /export
 # walk this list, so a new table only has to be added here to be covered.
-USER_TABLES: dict[str, str] = {
-    "records": "user_id",
-    "subscriptions": "user_id",
-    "users": "id",
-}
+USER_TABLES: dict[str, str] = {"records": "user_id", "users": "id"}
 
 
 # A scope is a door's prefix ending in ":" ("tg:") or one exact user id ("cli:alice").
