@@ -20,7 +20,14 @@ import yaml
 
 import bot.safety.screen as screen_module
 from bot.safety import evaluate
-from bot.safety.evaluate import MAX_FPR, MIN_RECALL, PhraseSet, score
+from bot.safety.evaluate import (
+    HELDOUT_MAX_FPR,
+    HELDOUT_MIN_RECALL,
+    MAX_FPR,
+    MIN_RECALL,
+    PhraseSet,
+    score,
+)
 from bot.safety.screen import (
     Detection,
     Screen,
@@ -78,10 +85,15 @@ def test_no_phrase_is_labelled_both_ways(phrases: PhraseSet) -> None:
     assert not {p for items in positives.values() for p in items} & set(negatives)
 
 
-def test_whole_set_meets_recall_and_false_positive_bar(screen: Screen, phrases: PhraseSet) -> None:
-    scores = score(screen, *phrases.whole(), locale=phrases.locale)
-    assert scores.recall >= MIN_RECALL
-    assert scores.fpr <= MAX_FPR
+def test_labelled_set_meets_the_bar_and_held_out_stays_above_its_floor(
+    screen: Screen, phrases: PhraseSet
+) -> None:
+    labelled = score(screen, phrases.positives, phrases.negatives, locale=phrases.locale)
+    assert labelled.recall >= MIN_RECALL
+    assert labelled.fpr <= MAX_FPR
+    held = score(screen, phrases.heldout_positives, phrases.heldout_negatives, phrases.locale)
+    assert held.recall >= HELDOUT_MIN_RECALL
+    assert held.fpr <= HELDOUT_MAX_FPR
 
 
 def test_no_category_is_left_far_behind(screen: Screen, phrases: PhraseSet) -> None:
@@ -264,24 +276,13 @@ def test_classify_is_total_on_random_text(screen: Screen) -> None:
         screen.classify(text, rng.choice(["en", "de", "", "xx-YY", "EN_gb"]))
 
 
-def test_long_input_stays_fast(screen: Screen) -> None:
+def test_long_input_cannot_backtrack_catastrophically(screen: Screen) -> None:
+    """A guard against a pattern that backtracks without bound (seconds to minutes on
+    10,000 characters), not a speed target: benchmarks/safety.py measures speed."""
     text = ("we argued again and i'm tired, nothing else. " * 300)[:10_000]
     started = time.perf_counter()
     screen.classify(text)
-    assert time.perf_counter() - started < 0.25
-
-
-def test_typical_message_is_fast(screen: Screen, phrases: PhraseSet) -> None:
-    texts = phrases.negatives
-    for text in texts:  # warm up
-        screen.classify(text)
-    started = time.perf_counter()
-    rounds = 5
-    for _ in range(rounds):
-        for text in texts:
-            screen.classify(text)
-    per_call = (time.perf_counter() - started) / (rounds * len(texts))
-    assert per_call < 250e-6  # measured about 15 us; generous so that slow CI does not flake
+    assert time.perf_counter() - started < 2.0
 
 
 # --- the compiled form is exactly the patterns ---------------------------------------------
