@@ -28,6 +28,7 @@ from bot.coach.actions import (
 from bot.coach.engine import Coach
 from bot.coach.events import Command, Event, Press, Resume, Text, TimerFired
 from bot.coach.timers import TimerRunner
+from bot.schedule.loop import Lane, ScheduleLoop
 
 USER_PREFIX = "cli:"
 MAX_FAST_TIMERS = 500  # a guard against a dialogue whose timers never stop
@@ -46,20 +47,25 @@ class ConsoleChat:
         self._printing = asyncio.Lock()
 
     async def run(self, lines: AsyncIterator[str]) -> None:
-        """Greet (or resume), then answer each line until the input ends."""
+        """Greet (or resume), then answer each line until the input ends. The user's
+        check-ins and reminders come due meanwhile, as they would on Telegram."""
         runner = TimerRunner(self.coach, self._deliver_timer, self.user_id)
-        timers = None if self.fast else asyncio.create_task(runner.run())
+        schedule = ScheduleLoop(self.coach, self._deliver_scheduled, self.user_id)
+        background = [asyncio.create_task(schedule.run())]
+        if not self.fast:
+            background.append(asyncio.create_task(runner.run()))
         try:
             known = await self.coach.store.load(self.user_id) is not None
             await self.send(Resume() if known else Command("start"))
             async for line in lines:
                 await self.send(self.event_for(line.rstrip("\r\n")))
                 runner.poke()
+                schedule.poke()
         finally:
-            if timers is not None:
-                timers.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await timers
+                    await task
 
     def event_for(self, line: str) -> Event:
         """A number presses the matching button shown last; anything else is text."""
@@ -79,6 +85,9 @@ class ConsoleChat:
             await self.show(reply)
 
     async def _deliver_timer(self, user_id: str, reply: Reply) -> None:
+        await self.show(reply)
+
+    async def _deliver_scheduled(self, user_id: str, reply: Reply, *, lane: Lane) -> None:
         await self.show(reply)
 
     async def show(self, reply: Reply) -> None:

@@ -1,7 +1,10 @@
-"""Pure scheduling rules: when a routine is due, in the user's zone, and which zone.
+"""The schedule: daily check-ins, opt-in routines, and when each is due.
 
-Transport- and database-agnostic: the scheduler loop stores :func:`next_send`'s result
-as a subscription's next due instant and asks :func:`catch_up` after a restart.
+Exported here are the pure rules, transport- and database-agnostic: when a routine is
+due in the user's zone (:func:`next_send`, :func:`catch_up`) and which zone a user means
+(:func:`match_zone`, :func:`zone_from_location`). The feature built on them lives in
+the modules beside: :mod:`.feature` (the hooks for :func:`bot.app.features`),
+:mod:`.store` (the ``subscriptions`` table) and :mod:`.loop` (the scheduler a door runs).
 """
 
 from bot.schedule.recurrence import (

@@ -34,6 +34,35 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX records_user_kind ON records(user_id, kind, created_at);
     """,
+    # 2: the schedule (bot/schedule). One row per reminder a user switched on, kept in
+    # step with the choices in their profile by a save hook: the wall-clock rule (local
+    # time, days, IANA zone, quiet hours, pause, a day skipped) and the next instants in
+    # UTC. The loop waits on due_at, the earlier of next_due and a snooze; fired_due is
+    # the last occurrence it claimed, committed before that occurrence is sent.
+    """
+    CREATE TABLE subscriptions (
+        id            INTEGER PRIMARY KEY,
+        user_id       TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+        key           TEXT NOT NULL,
+        kind          TEXT NOT NULL CHECK (kind IN ('checkin', 'routine', 'summary')),
+        ref           TEXT NOT NULL,
+        local_time    TEXT NOT NULL,
+        days          TEXT NOT NULL,
+        tz            TEXT NOT NULL,
+        quiet         TEXT,
+        paused_until  TEXT,
+        skip_date     TEXT,
+        next_due      TEXT NOT NULL,
+        snoozed_until TEXT,
+        due_at        TEXT NOT NULL,
+        fired_due     TEXT,
+        fired_at      TEXT,
+        created_at    TEXT NOT NULL,
+        updated_at    TEXT NOT NULL,
+        UNIQUE (user_id, key)
+    );
+    CREATE INDEX subscriptions_due ON subscriptions(due_at);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

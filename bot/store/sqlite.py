@@ -26,7 +26,11 @@ if TYPE_CHECKING:
 
 # Tables that hold rows about a user, with the column naming them. /forget and /export
 # walk this list, so a new table only has to be added here to be covered.
-USER_TABLES: dict[str, str] = {"records": "user_id", "users": "id"}
+USER_TABLES: dict[str, str] = {
+    "records": "user_id",
+    "subscriptions": "user_id",
+    "users": "id",
+}
 
 
 # A scope is a door's prefix ending in ":" ("tg:") or one exact user id ("cli:alice").
@@ -88,13 +92,16 @@ class SQLiteStore:
         """Open (creating if needed) and migrate the database at ``path``.
 
         Raises :class:`StoreError`, touching nothing, if the file is not a SQLite database,
-        belongs to another program, or was written by a newer version of Secure Base.
+        belongs to another program, is damaged, or was written by a newer version of
+        Secure Base (see :func:`_inspect`).
         """
         path = Path(path)
+        version = await _inspect(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         db = await aiosqlite.connect(path, isolation_level=None)
         try:
-            await _check_and_migrate(db, path)
+            await _configure(db)
+            await _apply(db, version, MIGRATIONS[version:])
         except BaseException:
             await db.close()
             raise
@@ -256,26 +263,68 @@ async def _scalar(db: aiosqlite.Connection, sql: str) -> Any:
     return found[0] if found else None
 
 
-async def _check_and_migrate(db: aiosqlite.Connection, path: Path) -> None:
+async def _inspect(path: Path) -> int:
+    """The schema version of the file at ``path`` (0: no database yet), read without
+    writing a byte to it.
+
+    Raises :class:`StoreError` if the file is not a SQLite database, belongs to another
+    program, is damaged (``PRAGMA quick_check``: a fraction of a second for 100 MB), was
+    written by a newer Secure Base, or is a write-ahead log whose database is gone (SQLite
+    would replay it into a new, empty file).
+
+    The checks run on a read-only connection, so a refused file keeps its bytes and its
+    mtime: a read-write one would, on closing, checkpoint another program's leftover WAL
+    into its database. With no WAL beside the file it is opened ``immutable``, which does
+    not create -wal and -shm files next to it either.
+    """
+    uri = _read_only_uri(path)
+    if uri is None:
+        return 0
     try:
-        app_id = await _scalar(db, "PRAGMA application_id")
-        version = await _scalar(db, "PRAGMA user_version")
-        tables = await _scalar(db, "SELECT count(*) FROM sqlite_master")
+        async with aiosqlite.connect(uri, uri=True) as db:
+            version = await _identify(db, path)
+            damage = await _scalar(db, "PRAGMA quick_check(1)")
     except sqlite3.DatabaseError as error:
         raise StoreError(f"{path} is not a readable SQLite database ({error})") from error
+    if damage != "ok":
+        raise StoreError(f"{path} is damaged ({damage}): restore it from a backup")
+    return version
+
+
+def _read_only_uri(path: Path) -> str | None:
+    """How :func:`_inspect` opens ``path``; None when there is no database there yet."""
+    wal = path.with_name(f"{path.name}-wal")
+    if not path.exists() or path.stat().st_size == 0:
+        if wal.exists() and wal.stat().st_size > 0:
+            raise StoreError(
+                f"{wal} has no database beside it ({path.name} is missing or empty):"
+                f" restore the database from a backup, or move {wal.name} away to start afresh"
+            )
+        return None
+    return f"{path.resolve().as_uri()}?{'mode=ro' if wal.exists() else 'immutable=1'}"
+
+
+async def _identify(db: aiosqlite.Connection, path: Path) -> int:
+    """The schema version, if the database is ours (or empty) and not from the future."""
+    app_id = await _scalar(db, "PRAGMA application_id")
+    version: int = await _scalar(db, "PRAGMA user_version")
+    tables = await _scalar(db, "SELECT count(*) FROM sqlite_master")
     if app_id != APPLICATION_ID and (app_id != 0 or tables):
         raise StoreError(f"{path} is a database of another program; refusing to touch it")
     if version > SCHEMA_VERSION:
         raise StoreError(
             f"{path} was written by a newer Secure Base (schema {version} > {SCHEMA_VERSION})"
         )
+    return version
+
+
+async def _configure(db: aiosqlite.Connection) -> None:
     await db.execute("PRAGMA journal_mode = WAL")
     await db.execute("PRAGMA synchronous = NORMAL")
     await db.execute("PRAGMA foreign_keys = ON")
     await db.execute("PRAGMA busy_timeout = 5000")
     # /forget must not leave a user's words readable in free pages of the file.
     await db.execute("PRAGMA secure_delete = ON")
-    await _apply(db, version, MIGRATIONS[version:])
 
 
 async def _apply(db: aiosqlite.Connection, version: int, pending: Iterable[str]) -> None:
