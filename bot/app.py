@@ -13,6 +13,7 @@ from bot.config import Config
 from bot.dialogue.loader import Catalog, load_catalog
 from bot.privacy import privacy
 from bot.safety.feature import safety
+from bot.schedule.feature import schedule
 from bot.store.sqlite import SQLiteStore
 
 
@@ -31,8 +32,7 @@ class App:
 
 def features(catalog: Catalog, config: Config) -> Extensions:
     """Every feature package's hooks, merged. A new feature adds one line here."""
-    del catalog  # features read what they need from these
-    return Extensions() + privacy(config) + safety(config.dialogues)
+    return Extensions() + privacy(config) + safety(config.dialogues) + schedule(catalog, config)
 
 
 async def open_app(

@@ -4,6 +4,12 @@ It knows nothing of Telegram or terminals. For each event it takes the user's lo
 user's events run one at a time, in order, whichever door they came from), loads their
 row, lets a :class:`~bot.coach.turn.Turn` advance the dialogue, commits, and only then
 returns the actions — so nothing a user was told is ever lost by a crash.
+
+A door that may deliver the same event twice (Telegram redelivers an update it was not
+told was received) names each delivery (``"tg:<update_id>"``). The engine keeps, in the
+same row write that commits the state, the last delivery it handled for the user and the
+reply it produced (:mod:`bot.coach.replay`); the same delivery again is a *replay*: the
+stored reply comes back and nothing runs or moves, so a text answer is never read twice.
 """
 
 from __future__ import annotations
@@ -16,8 +22,9 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock, SystemClock
 from bot.coach.actions import Forgotten, Reply
-from bot.coach.events import Event, as_command
+from bot.coach.events import Command, Event, Press, Resume, Text, Unsupported, as_command
 from bot.coach.extensions import Extensions
+from bot.coach.replay import DELIVERY, REPLY, decode, encode
 from bot.coach.turn import Catalogue, Mover, Turn
 from bot.store.base import Store, UserRow
 
@@ -51,6 +58,9 @@ class UserLocks:
         return len(self._locks)
 
 
+USER_EVENTS = (Text, Press, Command, Unsupported, Resume)
+
+
 class Coach:
     """The engine. One instance serves every door and every user."""
 
@@ -73,14 +83,26 @@ class Coach:
         _check_effects(catalogue, self.ext)
         self.locks = UserLocks()
 
-    async def handle(self, user_id: str, event: Event, *, locale: str | None = None) -> Reply:
+    async def handle(
+        self,
+        user_id: str,
+        event: Event,
+        *,
+        locale: str | None = None,
+        delivery: str | None = None,
+    ) -> Reply:
         """Advance ``user_id``'s conversation by ``event``; return what to show them.
 
         ``locale`` is the user's language as their client reports it (used for new users
-        and kept up to date when it is one the dialogues declare).
+        and kept up to date when it is one the dialogues declare). ``delivery`` names the
+        door's delivery of ``event``: when it is the last one handled for this user, the
+        reply stored then is returned and nothing else happens (see the module docstring).
         """
         async with self.locks.hold(user_id):
             row = await self.store.load(user_id) or UserRow(user_id)
+            if delivery is not None and row.session.get(DELIVERY) == delivery:
+                return decode(row.session.get(REPLY))
+            kept = {key: row.session[key] for key in (DELIVERY, REPLY) if key in row.session}
             if locale and locale in self.catalogue_locales:
                 row.locale = locale
             special = await self._special_command(row, event)
@@ -88,10 +110,18 @@ class Coach:
                 return special
             turn = Turn(self.catalogue, row, self.clock.now(), self._rng, self._move, self.ext)
             turn.handle(event)
+            # The turn wrote the session afresh: add the delivery and its reply to the same
+            # row write (an event without a delivery, a timer, keeps the last one's).
+            if delivery is None:
+                row.session.update(kept)
+            else:
+                row.session[DELIVERY], row.session[REPLY] = delivery, encode(turn.actions)
             if any(isinstance(action, Forgotten) for action in turn.actions):
                 await self.store.forget(user_id)  # the user asked us to delete, not save
             else:
-                row.active = True
+                # Only what the user did makes them active again: a timer of a user who
+                # blocked the bot must not undo the block.
+                row.active = row.active or isinstance(event, USER_EVENTS)
                 await self.store.save(row, turn.records, self.clock.now(), self.ext.save_hooks)
             return Reply(turn.actions)
 

@@ -31,14 +31,23 @@ class TimerRunner:
         self._deliver = deliver
         self._scope = scope
         self._wake = asyncio.Event()
+        self._stopping = False
 
     def poke(self) -> None:
         self._wake.set()
 
+    def stop(self) -> None:
+        """Finish the round of timers in hand (their replies delivered), then return from
+        :meth:`run`; cancelling instead could lose a reply whose step was committed."""
+        self._stopping = True
+        self._wake.set()
+
     async def run(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             await self.fire_due()
+            if self._stopping:
+                return
             due = await self._coach.store.next_timer_due(self._scope)
             await self._sleep(due)
 

@@ -3,7 +3,8 @@
 Unset, everything is kept until the user sends ``/forget``. Set to N, a daily purge
 deletes the records that hold free text (:data:`NOTE_KINDS`) once they are older than N
 days, and empties the place in a practice of anyone silent for longer than that, since a
-half-finished practice holds the answers typed so far. Records without free text (a
+half-finished practice holds the answers typed so far (and so may the last reply kept
+for a replay, :mod:`bot.coach.replay`). Records without free text (a
 breathing session, a pause) stay, so the user's history keeps its shape.
 
 A door starts the purge for as long as it serves users::
@@ -30,7 +31,7 @@ from bot.store.sqlite import SQLiteStore
 
 log = logging.getLogger(__name__)
 
-NOTE_KINDS = ("feeling", "repair_plan", "validation")
+NOTE_KINDS = ("feeling", "repair_plan", "validation", "checkin_note", "trigger")
 """Record kinds whose data can hold what a user typed (a note, a plan, an observation).
 A dialogue that saves typed text under a new kind must add the kind here; a test checks
 this list against the dialogues."""
@@ -67,9 +68,10 @@ async def purge_old_notes(store: SQLiteStore, now: datetime, days: int) -> int:
         f"DELETE FROM records WHERE kind IN ({marks}) AND created_at < ?", (*NOTE_KINDS, cutoff)
     )
     await db.execute(
-        "UPDATE users SET session = json_set(session, '$.frames', json('[]')),"
-        " timer_token = NULL, timer_due = NULL"
-        " WHERE updated_at < ? AND json_array_length(session, '$.frames') > 0",
+        "UPDATE users SET session = json_remove(json_set(session, '$.frames', json('[]')),"
+        " '$.delivery', '$.reply'), timer_token = NULL, timer_due = NULL"
+        " WHERE updated_at < ? AND (json_array_length(session, '$.frames') > 0"
+        " OR json_type(session, '$.reply') IS NOT NULL)",
         (cutoff,),
     )
     return deleted.rowcount

@@ -239,3 +239,19 @@ def test_the_dialogue_machine_refuses_moves_the_yaml_does_not_allow(coach_app: A
         machines("talk", "greet", "done")
     with pytest.raises(MachineError):
         machines("talk", "mood", "nowhere")
+
+
+async def test_a_timer_does_not_make_a_blocked_user_active_again(
+    talk: Talk, coach_app: App
+) -> None:
+    await talk.onboard()
+    await talk("/talk")
+    await talk("Sam")
+    reply = await talk.press("Not calm")
+    await coach_app.store.set_active(USER, False)
+    await talk(TimerFired(timer_of(reply).token))
+    row = await coach_app.store.load(USER)
+    assert row is not None and row.active is False
+    await talk("hello")
+    row = await coach_app.store.load(USER)
+    assert row is not None and row.active is True

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from bot.app import App
+from bot.coach.actions import Reply
 from bot.coach.engine import Coach
 from bot.coach.events import Press, Scheduled, Text
 from bot.coach.extensions import Extensions
 from bot.coach.moves import DialogueMachines
+from bot.coach.timers import TimerRunner
 from bot.coach.turn import Turn
 from bot.dialogue.loader import load_catalog
 from bot.dialogue.schema import EffectSpec
@@ -57,3 +60,17 @@ def test_a_dialogue_naming_an_unprovided_effect_stops_the_start(coach_app: App) 
     catalog.dialogues["wait"] = wait.model_copy(update={"states": {**wait.states, "pause": pause}})
     with pytest.raises(LookupError, match="wait: subscribe"):
         Coach(catalog, coach_app.store, DialogueMachines(catalog.dialogues))
+
+
+async def test_the_timer_runner_finishes_its_round_when_stopped(coach_app: App) -> None:
+    delivered: list[str] = []
+
+    async def deliver(user: str, reply: Reply) -> None:
+        delivered.append(user)
+
+    runner = TimerRunner(coach_app.coach, deliver, "cli:")
+    task = asyncio.create_task(runner.run())
+    await asyncio.sleep(0)
+    runner.stop()
+    await asyncio.wait_for(task, 5)
+    assert task.done() and not task.cancelled()

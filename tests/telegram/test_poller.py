@@ -1,0 +1,77 @@
+"""The poller confirms a batch to Telegram only once every update of it is done."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+from telegram import Update
+
+from bot.telegram.outbox import Backoff, LimitedBot
+from bot.telegram.poller import Poller
+from bot.telegram.runner import ALLOWED_UPDATES
+from tests.botapi import FakeBotAPI
+
+ANA, BEN = 1001, 1002
+
+
+class Taker:
+    """Takes each chat's updates, in order, holding them until told to finish."""
+
+    def __init__(self, *, sent: bool = True) -> None:
+        self.taken: dict[int, list[str]] = {}
+        self.release = asyncio.Event()
+        self.sent = sent
+        self.started = asyncio.Event()
+
+    async def __call__(self, updates: Sequence[Update]) -> bool:
+        for update in updates:
+            assert update.effective_chat is not None and update.effective_message is not None
+            texts = self.taken.setdefault(update.effective_chat.id, [])
+            texts.append(update.effective_message.text or "")
+        self.started.set()
+        await self.release.wait()
+        return self.sent
+
+
+def poller(ptb: LimitedBot, taker: Taker) -> Poller:
+    backoff = Backoff(first=0.01, most=0.05)
+    return Poller(ptb, taker, allowed_updates=ALLOWED_UPDATES, poll_seconds=1, backoff=backoff)
+
+
+async def test_a_batch_is_confirmed_only_once_done_and_on_stop(
+    api: FakeBotAPI, ptb: LimitedBot
+) -> None:
+    for text in ("one", "two", "three"):
+        await api.send_text(ANA, text)
+    await api.send_text(BEN, "hello")
+    taker, stop = Taker(), asyncio.Event()
+    running = asyncio.create_task(poller(ptb, taker).run(stop))
+    await asyncio.wait_for(taker.started.wait(), 5)
+    await asyncio.sleep(0.2)
+    assert api.pending_updates() == 4, "nothing confirmed while the batch is in hand"
+    assert taker.taken == {ANA: ["one", "two", "three"], BEN: ["hello"]}
+    stop.set()
+    taker.release.set()
+    await asyncio.wait_for(running, 5)
+    assert api.pending_updates() == 0, "the batch in hand is finished and confirmed"
+
+
+async def test_a_batch_left_unsent_stays_with_telegram(api: FakeBotAPI, ptb: LimitedBot) -> None:
+    await api.send_text(ANA, "one")
+    taker, stop = Taker(sent=False), asyncio.Event()
+    running = asyncio.create_task(poller(ptb, taker).run(stop))
+    await asyncio.wait_for(taker.started.wait(), 5)
+    stop.set()
+    taker.release.set()
+    await asyncio.wait_for(running, 5)
+    assert api.pending_updates() == 1, "delivered again after the restart, then replayed"
+
+
+async def test_stop_abandons_a_long_poll(api: FakeBotAPI, ptb: LimitedBot) -> None:
+    taker, stop = Taker(), asyncio.Event()
+    running = asyncio.create_task(poller(ptb, taker).run(stop))
+    await api.wait_until(lambda: bool(api.calls_to("getUpdates")))
+    stop.set()
+    await asyncio.wait_for(running, 1)
+    assert taker.taken == {}
