@@ -7,6 +7,7 @@ with :class:`ManualClock` instead of sleeping.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -74,3 +75,19 @@ class ManualClock:
         self._now = when
         for _ in range(20):
             await asyncio.sleep(0)
+
+
+async def sleep_until_woken(clock: Clock, until: datetime | None, wake: asyncio.Event) -> None:
+    """Sleep on ``clock`` until ``until`` (forever when ``None``), or until ``wake`` is set,
+    whichever comes first. Background loops use it to sleep to their next due instant and
+    still notice new work at once."""
+    waiters: list[asyncio.Task[object]] = [asyncio.create_task(wake.wait())]
+    if until is not None:
+        waiters.append(asyncio.create_task(clock.sleep_until(until)))
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await waiter

@@ -9,11 +9,11 @@ process was down fires as soon as it is back.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from bot.clock import sleep_until_woken
 from bot.coach.actions import Reply
 from bot.coach.engine import Coach
 from bot.coach.events import TimerFired
@@ -65,13 +65,4 @@ class TimerRunner:
         return fired
 
     async def _sleep(self, due: datetime | None) -> None:
-        waiters: list[asyncio.Task[object]] = [asyncio.create_task(self._wake.wait())]
-        if due is not None:
-            waiters.append(asyncio.create_task(self._coach.clock.sleep_until(due)))
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await waiter
+        await sleep_until_woken(self._coach.clock, due, self._wake)

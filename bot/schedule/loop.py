@@ -21,11 +21,11 @@ made by another process, or a poke nobody sent).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
+from bot.clock import sleep_until_woken
 from bot.coach.actions import Reply
 from bot.coach.engine import Coach
 from bot.coach.events import Event, Scheduled
@@ -111,14 +111,4 @@ class ScheduleLoop:
         clock = self._coach.clock
         latest = clock.now() + MAX_SLEEP
         until = latest if due is None else min(due, latest)
-        waiters = [
-            asyncio.create_task(self._wake.wait()),
-            asyncio.create_task(clock.sleep_until(until)),
-        ]
-        try:
-            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            for waiter in waiters:
-                waiter.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await waiter
+        await sleep_until_woken(clock, until, self._wake)
