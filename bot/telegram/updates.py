@@ -23,7 +23,7 @@ USER_PREFIX = "tg:"
 
 UNSUPPORTED_KINDS = (
     "sticker", "voice", "video_note", "video", "animation", "audio", "photo", "document",
-    "location", "venue", "contact", "poll", "dice", "game", "story", "paid_media", "invoice",
+    "venue", "contact", "poll", "dice", "game", "story", "paid_media", "invoice",
 )  # fmt: skip
 """Message contents the coach cannot read; each is answered with a kind "text only"."""
 
@@ -98,6 +98,11 @@ def _event(update: Update) -> tuple[Event | None, int | None]:
     if (message := update.message) is not None:
         if message.text is not None:
             return Text(message.text), None
+        if message.location is not None:
+            # The time-zone step reads coordinates typed as "lat, lon"; a shared location
+            # reaches it the same way (elsewhere it is just text that moves nothing).
+            where = message.location
+            return Text(f"{where.latitude:.4f}, {where.longitude:.4f}"), None
         kind = next((k for k in UNSUPPORTED_KINDS if getattr(message, k, None)), None)
         return (None if kind is None else Unsupported(kind)), None
     return None, None  # edited messages and every kind of update the coach does not use

@@ -80,13 +80,17 @@ STICKER = {**FILE, "type": "regular", "width": 1, "height": 1, "is_animated": Fa
         ({"sticker": {**STICKER, "is_video": False}}, "sticker"),
         ({"voice": {**FILE, "duration": 2}}, "voice"),
         ({"photo": [{**FILE, "width": 1, "height": 1}], "caption": "look"}, "photo"),
-        ({"location": {"latitude": 52.5, "longitude": 13.4}}, "location"),
         ({"contact": {"phone_number": "1", "first_name": "Ben"}}, "contact"),
     ],
 )
 def test_what_is_not_text_is_unsupported(content: Json, kind: str) -> None:
     found = reading(message=message(**content))
     assert isinstance(found, Inbound) and found.event == Unsupported(kind)
+
+
+def test_a_shared_location_arrives_as_coordinates_for_the_time_zone_step() -> None:
+    found = reading(message=message(location={"latitude": -33.8688, "longitude": 151.2093}))
+    assert isinstance(found, Inbound) and found.event == Text("-33.8688, 151.2093")
 
 
 def test_service_messages_and_edits_are_left_alone() -> None:
