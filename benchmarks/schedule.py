@@ -1,6 +1,6 @@
 """Benchmark: a check-in due for 100,000 users in the same minute.
 
-    .venv/bin/python benchmarks/schedule.py [--users 100000] [--batch 100]
+    .venv/bin/python -m benchmarks.schedule [--users 100000] [--batch 100]
 
 Drives the real :class:`~bot.schedule.loop.ScheduleLoop`, coach, dialogues and SQLite
 store (a temporary file). The users are written straight into the database with their
