@@ -7,7 +7,6 @@ with :class:`ManualClock` instead of sleeping.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -89,5 +88,8 @@ async def sleep_until_woken(clock: Clock, until: datetime | None, wake: asyncio.
     finally:
         for waiter in waiters:
             waiter.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await waiter
+        # Not ``suppress(CancelledError): await waiter``: a cancel of the sleeping task
+        # that arrives meanwhile is passed on to the waiter it awaits, and would then be
+        # swallowed as the waiter's: the loop would never stop. asyncio.wait leaves the
+        # waiters' outcomes to them and still lets this task be cancelled.
+        await asyncio.wait(waiters)
