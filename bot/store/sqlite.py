@@ -235,12 +235,23 @@ class _Transaction:
         try:
             await self._db.execute("BEGIN IMMEDIATE")
         except BaseException:
-            self._lock.release()
+            await self._abandon()
             raise
 
     async def __aexit__(self, kind: type[BaseException] | None, *_: object) -> None:
         try:
             await self._db.execute("ROLLBACK" if kind else "COMMIT")
+        finally:
+            self._lock.release()
+
+    async def _abandon(self) -> None:
+        """BEGIN failed, or was cancelled while the worker thread ran it, so it may have
+        begun after all: roll back (queued behind it) rather than leave the shared
+        connection inside a transaction nobody owns."""
+        try:
+            await self._db.execute("ROLLBACK")
+        except sqlite3.OperationalError:
+            pass  # it had not begun
         finally:
             self._lock.release()
 

@@ -435,3 +435,23 @@ async def test_claims_and_many_users_saving_at_once_take_turns_on_the_one_connec
     assert [r for r in results if isinstance(r, BaseException)] == []
     assert results[0] == 200
     assert len(await rows(app, "tg:new7")) == 1
+
+
+async def test_a_loop_cancelled_just_as_a_poke_wakes_it_still_stops(tmp_path: Path) -> None:
+    """A cancel that lands while the loop tidies up after waking must not be lost (the
+    terminal would hang at the end of its input). Tried at each step of the tidying."""
+    clock = WatchedClock()
+    app = await make_app(DEFAULT_DIALOGUES, tmp_path / "stop.db", clock)
+    try:
+        for steps in range(8):
+            loop = ScheduleLoop(app.coach, Outbox(clock), "")
+            task = asyncio.create_task(loop.run())
+            await clock.nap(clock.naps + 1)
+            loop.poke()
+            for _ in range(steps):
+                await asyncio.sleep(0)
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await asyncio.wait_for(task, timeout=10)
+    finally:
+        await app.close()
