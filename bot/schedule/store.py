@@ -28,7 +28,7 @@ from typing import Any
 from bot.schedule.choices import Kind, Wanted
 from bot.schedule.plan import Columns, Plan
 from bot.schedule.recurrence import DEFAULT_GRACE, catch_up
-from bot.store.sqlite import SQLiteStore
+from bot.store.sqlite import SQLiteStore, scope_clause, scope_params
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ RETRY_UNREADABLE = timedelta(days=1)
 
 # A scope is a door's prefix ending in ":" ("tg:"), one exact user id, or "" (everyone):
 # the same rule as the timers of bot.store.
-_SCOPE = "(substr(s.user_id, 1, ?) = ? OR s.user_id = ?)"
+_SCOPE = scope_clause("s.user_id")
 
 _SELECT_USER = (
     "SELECT s.id, s.key, s.kind, s.ref, s.local_time, s.days, s.tz, s.quiet, s.paused_until,"
@@ -124,14 +124,14 @@ class ScheduleStore:
         """Take up to ``limit`` rows due by ``now`` in ``scope`` and move each on to its
         next occurrence, committed before this returns; those that go out come back."""
         async with self._store.transaction():
-            rows = await self._db.execute_fetchall(_DUE, (_iso(now), *_scope(scope), limit))
+            rows = await self._db.execute_fetchall(_DUE, (_iso(now), *scope_params(scope), limit))
             outcomes = [_decide(_DueRow.read(row), now, grace) for row in rows]
             await _many(self._db, _CLAIM, [params for params, _ in outcomes])
         return Claim(len(outcomes), [due for _, due in outcomes if due is not None])
 
     async def next_due(self, scope: str) -> datetime | None:
         """The earliest instant anything in ``scope`` is due, for the loop to sleep on."""
-        rows = await self._db.execute_fetchall(_NEXT, _scope(scope))
+        rows = await self._db.execute_fetchall(_NEXT, scope_params(scope))
         return next((_instant(due) for (due,) in rows), None)
 
 
@@ -236,11 +236,6 @@ async def _many(db: Any, sql: str, params: Iterable[tuple[Any, ...]]) -> None:
     batch = list(params)
     if batch:
         await db.executemany(sql, batch)
-
-
-def _scope(scope: str) -> tuple[int, str, str]:
-    prefix = scope if scope == "" or scope.endswith(":") else "\x00"
-    return (len(prefix), prefix, scope)
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -33,13 +33,19 @@ USER_TABLES: dict[str, str] = {
 }
 
 
-# A scope is a door's prefix ending in ":" ("tg:") or one exact user id ("cli:alice").
-_SCOPE = "(substr(id, 1, ?) = ? OR id = ?)"
+def scope_clause(column: str) -> str:
+    """SQL keeping the rows of one scope: a door's user-id prefix ending in ``:``
+    (``"tg:"``), one exact user id (``"cli:alice"``), or everyone (``""``). Its
+    parameters come from :func:`scope_params`."""
+    return f"(substr({column}, 1, ?) = ? OR {column} = ?)"
 
 
-def _scope(scope: str) -> tuple[int, str, str]:
+def scope_params(scope: str) -> tuple[int, str, str]:
     prefix = scope if scope == "" or scope.endswith(":") else "\x00"
     return (len(prefix), prefix, scope)
+
+
+_SCOPE = scope_clause("id")
 
 
 _UPSERT_USER = (
@@ -170,13 +176,13 @@ class SQLiteStore:
             "SELECT id, timer_token, timer_due FROM users WHERE timer_due IS NOT NULL"
             f" AND timer_due <= ? AND {_SCOPE} ORDER BY timer_due"
         )
-        async with self._db.execute(query, (until.isoformat(), *_scope(scope))) as cursor:
+        async with self._db.execute(query, (until.isoformat(), *scope_params(scope))) as cursor:
             rows = await cursor.fetchall()
         return [DueTimer(user, token, datetime.fromisoformat(due)) for user, token, due in rows]
 
     async def next_timer_due(self, scope: str = "") -> datetime | None:
         query = f"SELECT MIN(timer_due) FROM users WHERE timer_due IS NOT NULL AND {_SCOPE}"
-        async with self._db.execute(query, _scope(scope)) as cursor:
+        async with self._db.execute(query, scope_params(scope)) as cursor:
             found = await cursor.fetchone()
         return _instant(found[0]) if found else None
 
