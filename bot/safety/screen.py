@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -271,41 +271,9 @@ _QUANTIFIER = frozenset("?*+{")
 _EXPANSION_CAP = 4
 
 
-def _alternatives(source: str) -> list[str]:
-    """Split a regex at its top-level ``|`` (outside groups and character classes)."""
-    parts: list[str] = []
-    depth, start, index, in_class = 0, 0, 0, False
-    while index < len(source):
-        char = source[index]
-        if char == "\\":
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            index += _class_opening(source, index)
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            parts.append(source[start:index])
-            start = index + 1
-        index += 1
-    parts.append(source[start:])
-    return parts
-
-
-def _class_opening(source: str, index: int) -> int:
-    """How many characters after ``[`` at ``index`` belong to the opening (``^``, a leading
-    ``]``), which must not be read as the end of the class."""
-    skip = 1 if source[index + 1 : index + 2] == "^" else 0
-    return skip + (1 if source[index + 1 + skip : index + 2 + skip] == "]" else 0)
-
-
-def _group_end(source: str) -> int:
-    """Index of the ``)`` closing the group that opens ``source`` (-1 if unbalanced)."""
+def _structure(source: str) -> Iterator[tuple[int, str, int]]:
+    """Each character of a regex that is outside escapes and character classes, with
+    its index and the group depth once it is read (a ``(`` counts, a ``)`` uncounts)."""
     depth, index, in_class = 0, 0, False
     while index < len(source):
         char = source[index]
@@ -317,14 +285,30 @@ def _group_end(source: str) -> int:
         elif char == "[":
             in_class = True
             index += _class_opening(source, index)
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index
+        else:
+            depth += (char == "(") - (char == ")")
+            yield index, char, depth
         index += 1
-    return -1
+
+
+def _alternatives(source: str) -> list[str]:
+    """Split a regex at its top-level ``|`` (outside groups and character classes)."""
+    cuts = [i for i, char, depth in _structure(source) if char == "|" and depth == 0]
+    bounds = zip([-1, *cuts], [*cuts, len(source)], strict=True)
+    return [source[start + 1 : end] for start, end in bounds]
+
+
+def _class_opening(source: str, index: int) -> int:
+    """How many characters after ``[`` at ``index`` belong to the opening (``^``, a leading
+    ``]``), which must not be read as the end of the class."""
+    skip = 1 if source[index + 1 : index + 2] == "^" else 0
+    return skip + (1 if source[index + 1 + skip : index + 2 + skip] == "]" else 0)
+
+
+def _group_end(source: str) -> int:
+    """Index of the ``)`` closing the group that opens ``source`` (-1 if unbalanced)."""
+    closing = (i for i, char, depth in _structure(source) if char == ")" and depth == 0)
+    return next(closing, -1)
 
 
 def _literal_prefix(source: str) -> tuple[str, str]:
