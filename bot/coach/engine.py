@@ -103,7 +103,7 @@ class Coach:
             if delivery is not None and row.session.get(DELIVERY) == delivery:
                 return decode(row.session.get(REPLY))
             kept = {key: row.session[key] for key in (DELIVERY, REPLY) if key in row.session}
-            if locale and locale in self.catalogue_locales:
+            if locale and locale in self.catalogue.locales:
                 row.locale = locale
             special = await self._special_command(row, event)
             if special is not None:
@@ -124,10 +124,6 @@ class Coach:
                 row.active = row.active or isinstance(event, USER_EVENTS)
                 await self.store.save(row, turn.records, self.clock.now(), self.ext.save_hooks)
             return Reply(turn.actions)
-
-    @property
-    def catalogue_locales(self) -> frozenset[str]:
-        return getattr(self.catalogue, "locales", frozenset({"en"}))
 
     async def _special_command(self, row: UserRow, event: Event) -> Reply | None:
         """Commands that need the store itself (export, forget) run outside a turn."""

@@ -56,6 +56,9 @@ class Catalogue(Protocol):
     @property
     def consent_var(self) -> str: ...
 
+    @property
+    def locales(self) -> frozenset[str]: ...
+
     def by_command(self, name: str) -> Dialogue | None: ...
 
 

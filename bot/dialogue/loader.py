@@ -304,6 +304,11 @@ class Catalog:
         return frozenset(self.common.profile)
 
     @property
+    def locales(self) -> frozenset[str]:
+        """The languages every text is written in."""
+        return frozenset(self.common.locales)
+
+    @property
     def consent_var(self) -> str:
         """The profile value that records the user's consent."""
         return self.common.consent_var
