@@ -25,6 +25,7 @@ from bot.coach.actions import Forgotten, Reply
 from bot.coach.events import Command, Event, Press, Resume, Text, Unsupported, as_command
 from bot.coach.extensions import Extensions
 from bot.coach.replay import DELIVERY, REPLY, decode, encode
+from bot.coach.triggers import TriggerPhrases
 from bot.coach.turn import Catalogue, Mover, Turn
 from bot.store.base import Store, UserRow
 
@@ -81,6 +82,7 @@ class Coach:
         self._rng = rng or random.Random()
         self.ext = extensions or Extensions()
         _check_effects(catalogue, self.ext)
+        self._triggers = TriggerPhrases.of(catalogue.dialogues.values())
         self.locks = UserLocks()
 
     async def handle(
@@ -108,7 +110,15 @@ class Coach:
             special = await self._special_command(row, event)
             if special is not None:
                 return special
-            turn = Turn(self.catalogue, row, self.clock.now(), self._rng, self._move, self.ext)
+            turn = Turn(
+                self.catalogue,
+                row,
+                self.clock.now(),
+                self._rng,
+                self._move,
+                self._triggers,
+                self.ext,
+            )
             turn.handle(event)
             # The turn wrote the session afresh: add the delivery and its reply to the same
             # row write (an event without a delivery, a timer, keeps the last one's).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from bot.dialogue.schema import Scalar
@@ -21,6 +21,9 @@ class Frame:
     resume: bool = False
 
 
+_FRAME_FIELDS = tuple(f.name for f in fields(Frame))
+
+
 @dataclass(slots=True)
 class Session:
     """The dialogue stack plus what the engine remembers between events."""
@@ -35,7 +38,13 @@ class Session:
         return self.frames[-1] if self.frames else None
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """The stored form. Field by field: ``dataclasses.asdict`` deep-copies every
+        value, a tenth of a turn's time, and a turn's session is not used after it."""
+        stored = {name: getattr(self, name) for name in _SESSION_FIELDS}
+        stored["frames"] = [
+            {name: getattr(frame, name) for name in _FRAME_FIELDS} for frame in self.frames
+        ]
+        return stored
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Session:
@@ -50,3 +59,6 @@ class Session:
             )
         except (TypeError, ValueError):
             return cls()
+
+
+_SESSION_FIELDS = tuple(f.name for f in fields(Session))

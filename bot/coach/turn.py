@@ -28,6 +28,7 @@ from bot.coach.events import (
 from bot.coach.extensions import Extensions
 from bot.coach.session import Frame, Session
 from bot.coach.text import clean, fold, render
+from bot.coach.triggers import TriggerPhrases
 from bot.dialogue.schema import (
     ButtonSpec,
     Condition,
@@ -75,9 +76,11 @@ class Turn:
         now: datetime,
         rng: random.Random,
         move: Mover,
+        triggers: TriggerPhrases,
         extensions: Extensions | None = None,
     ) -> None:
         self.catalogue = catalogue
+        self.triggers = triggers
         self.row = row
         self.now = now
         self.rng = rng
@@ -480,12 +483,8 @@ class Turn:
         )
 
     def matching_dialogue(self, text: str) -> Dialogue | None:
-        folded = fold(text)
-        for dialogue in self.catalogue.dialogues.values():
-            phrases = dialogue.triggers.phrases.get(self.row.locale, [])
-            if any(fold(phrase) in folded for phrase in phrases):
-                return dialogue
-        return None
+        offered = self.triggers.offered_by(text, self.row.locale)
+        return None if offered is None else self.catalogue.dialogues[offered]
 
     def local(self, text: LocalText) -> str:
         """The user's language if the text has it, else the first declared locale."""
