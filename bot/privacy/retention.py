@@ -3,8 +3,8 @@
 Unset, everything is kept until the user sends ``/forget``. Set to N, a daily purge
 deletes the records that hold free text (:data:`NOTE_KINDS`) once they are older than N
 days, and empties the place in a practice of anyone silent for longer than that, since a
-half-finished practice holds the answers typed so far (and so may the last reply kept
-for a replay, :mod:`bot.coach.replay`). Records without free text (a
+half-finished practice holds the answers typed so far (and so may the replies kept for
+a replay, :mod:`bot.coach.replay`). Records without free text (a
 breathing session, a pause) stay, so the user's history keeps its shape.
 
 A door starts the purge for as long as it serves users::
@@ -69,9 +69,9 @@ async def purge_old_notes(store: SQLiteStore, now: datetime, days: int) -> int:
     )
     await db.execute(
         "UPDATE users SET session = json_remove(json_set(session, '$.frames', json('[]')),"
-        " '$.delivery', '$.reply'), timer_token = NULL, timer_due = NULL"
+        " '$.unsent'), timer_token = NULL, timer_due = NULL"
         " WHERE updated_at < ? AND (json_array_length(session, '$.frames') > 0"
-        " OR json_type(session, '$.reply') IS NOT NULL)",
+        " OR json_type(session, '$.unsent') IS NOT NULL)",
         (cutoff,),
     )
     return deleted.rowcount

@@ -88,4 +88,13 @@ class Store(Protocol):
     async def forget(self, user_id: str) -> None:
         """Delete every row about the user, in every table."""
 
+    async def sessions_having(self, key: str, scope: str = "") -> list[tuple[str, JSON]]:
+        """``(user id, session)`` of the users in ``scope`` whose session holds ``key``."""
+
+    async def mark(self, name: str) -> int | None:
+        """A number kept between runs under ``name``; ``None`` if it was never set."""
+
+    async def set_mark(self, name: str, value: int) -> None:
+        """Keep ``value`` under ``name`` (committed before the call returns)."""
+
     async def close(self) -> None: ...

@@ -63,6 +63,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX subscriptions_due ON subscriptions(due_at);
     """,
+    # 3: numbers a door keeps between runs, such as the Telegram door's "every reply to
+    # an update below this one was sent" (bot/telegram/recovery.py).
+    """
+    CREATE TABLE marks (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

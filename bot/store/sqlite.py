@@ -217,6 +217,24 @@ class SQLiteStore:
             for table, column in USER_TABLES.items():
                 await self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (user_id,))
 
+    async def sessions_having(self, key: str, scope: str = "") -> list[tuple[str, JSON]]:
+        query = (
+            f"SELECT id, session FROM users WHERE json_type(session, ?) IS NOT NULL AND {_SCOPE}"
+        )
+        rows = await self._db.execute_fetchall(query, (f"$.{key}", *scope_params(scope)))
+        return [(user_id, json.loads(session)) for user_id, session in rows]
+
+    async def mark(self, name: str) -> int | None:
+        rows = await self._db.execute_fetchall("SELECT value FROM marks WHERE name = ?", (name,))
+        return next((int(value) for (value,) in rows), None)
+
+    async def set_mark(self, name: str, value: int) -> None:
+        await self._db.execute(
+            "INSERT INTO marks (name, value) VALUES (?, ?)"
+            " ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            (name, value),
+        )
+
     async def table_names(self) -> list[str]:
         async with self._db.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"

@@ -8,10 +8,12 @@ adds is Telegram's: button presses are answered at once (the spinner on the user
 stops before the reply is even computed), groups are asked to write privately, a user who
 blocks the bot is marked inactive, and every reply goes out through the :class:`Outbox`.
 
-Each update reaches the engine as a delivery named by its id (``"tg:<update_id>"``), so
-an update Telegram hands over again after a crash is replayed (the stored reply sent
-again), never run twice. :meth:`TelegramDoor.take` is the poller's way in: one chat's
-updates in order, then a wait until their replies are out.
+Each update reaches the engine as a delivery numbered by its ``update_id``, so an update
+Telegram hands over again after a crash is replayed, never run twice; its reply goes into
+the outbox tagged with that number, and the :class:`~bot.telegram.recovery.SentMark` says
+below which update every reply is out. :meth:`TelegramDoor.take` is the poller's way in:
+one chat's updates in order, each handled (committed) before the next; their replies go
+out in the background.
 
 Every word a user sees comes from the dialogues, including the apology sent when the coach
 fails on a message (``internal_error``) and the command menu (``command_*`` strings, else
@@ -36,6 +38,7 @@ from bot.dialogue.schema import LocalText
 from bot.ops.metrics import Metrics, update_kind
 from bot.schedule.loop import Lane, ScheduleLoop
 from bot.telegram.outbox import Backoff, LimitedBot, Outbox
+from bot.telegram.recovery import SentMark
 from bot.telegram.render import Renderer
 from bot.telegram.updates import (
     USER_PREFIX,
@@ -74,6 +77,7 @@ class TelegramDoor:
         self.outbox = Outbox(
             bot, on_blocked=self.mark_inactive, backoff=backoff, metrics=self.metrics
         )
+        self.mark = SentMark(self.outbox, coach.store)
         self.timers = TimerRunner(coach, self.deliver, USER_PREFIX)
         self.schedule = ScheduleLoop(coach, self.deliver_scheduled, USER_PREFIX)
         self._schedule_poke: asyncio.TimerHandle | None = None
@@ -87,7 +91,7 @@ class TelegramDoor:
             await self._answer(update.callback_query)
         match read(update, self.bot.username):
             case Inbound() as inbound:
-                await self._converse(inbound, f"{USER_PREFIX}{update.update_id}")
+                await self._converse(inbound, update.update_id)
                 self.metrics.reply_latency(time.monotonic() - started)
             case GroupAddress(chat_id=chat_id, locale=locale):
                 self.send(chat_id, self._say("group_chat", locale))
@@ -97,21 +101,20 @@ class TelegramDoor:
             case Membership(chat_id=chat_id, blocked=False):
                 self.outbox.unblock(chat_id)
 
-    async def take(self, updates: Sequence[Update]) -> bool:
-        """Handle one chat's ``updates`` in order (the poller's way in), then wait until
-        the replies are sent; False if one was left unsent at shutdown. An update that
+    async def take(self, updates: Sequence[Update]) -> None:
+        """Handle one chat's ``updates`` in order (the poller's way in). An update that
         fails is logged and counts as handled: retrying it would fail again."""
-        chats: set[int] = set()
         for update in updates:
             try:
                 await self.on_update(update, None)
             except Exception:
                 self.metrics.error()
                 log.exception("update %s failed", update.update_id)
-            if update.effective_chat is not None:
-                chats.add(update.effective_chat.id)
-        sent = [await self.outbox.sent(chat_id) for chat_id in chats]
-        return all(sent)
+
+    async def recover(self) -> int:
+        """Send again the replies that may not have gone out before a crash (before
+        polling starts); how many."""
+        return await self.mark.recover(self._resend)
 
     async def deliver(self, user_id: str, reply: Reply) -> None:
         """Send what a fired timer produced (the :class:`TimerRunner`'s callback)."""
@@ -124,9 +127,13 @@ class TelegramDoor:
         self.metrics.scheduled_send()
         await self.outbox.room(lane)
 
-    def send(self, chat_id: int, reply: Reply, *, lane: Lane = "reply") -> None:
-        """Queue ``reply`` for ``chat_id``; wake the timer runner if it asks for a timer."""
-        self.outbox.submit(chat_id, self.renderer.jobs(chat_id, reply), lane=lane)
+    def send(
+        self, chat_id: int, reply: Reply, *, lane: Lane = "reply", update_id: int | None = None
+    ) -> None:
+        """Queue ``reply`` for ``chat_id`` (the answer to ``update_id``, if it is one); wake
+        the timer runner if it asks for a timer."""
+        jobs = self.renderer.jobs(chat_id, reply)
+        self.outbox.submit(chat_id, jobs, lane=lane, tag=update_id)
         if any(isinstance(action, StartTimer) for action in reply.actions):
             self.timers.poke()
 
@@ -160,14 +167,21 @@ class TelegramDoor:
         except TelegramError as exc:  # too old (after a restart), or Telegram unreachable
             log.info("a button press could not be answered: %s", exc.message)
 
-    async def _converse(self, inbound: Inbound, delivery: str) -> None:
+    def _resend(self, user_id: str, update_id: int, reply: Reply) -> None:
+        self.send(chat_id_of(user_id), reply, update_id=update_id)
+
+    async def _converse(self, inbound: Inbound, update_id: int) -> None:
         chat_id = inbound.chat_id
         self.outbox.unblock(chat_id)
         if inbound.pressed is not None:
             self.renderer.views.learn_pressed(chat_id, inbound.pressed)
         try:
             reply = await self.coach.handle(
-                inbound.user_id, inbound.event, locale=inbound.locale, delivery=delivery
+                inbound.user_id,
+                inbound.event,
+                locale=inbound.locale,
+                delivery=update_id,
+                sent_below=self.mark.sent_below(update_id),
             )
         except Exception:
             self.metrics.error()
@@ -175,7 +189,7 @@ class TelegramDoor:
                 "chat %s: the coach failed on a %s", chat_id, type(inbound.event).__name__
             )
             reply = self._say("internal_error", inbound.locale)
-        self.send(chat_id, reply)
+        self.send(chat_id, reply, update_id=update_id)
         self._poke_schedule()  # the user may have changed their check-ins
 
     def _poke_schedule(self) -> None:

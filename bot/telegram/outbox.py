@@ -15,10 +15,10 @@ waiting never holds up another:
 A job may run more than once (after a 429 or a lost answer), so jobs are written to be
 repeated: at worst a message arrives twice, never not at all.
 
-:meth:`Outbox.sent` waits until a chat's replies queued so far are carried out, so the
-poller (:mod:`.poller`) confirms an update to Telegram only once its reply is out. A reply
-given up because the shutdown deadline came first (:meth:`Outbox.closing`) counts as not
-sent: its update stays unconfirmed and, redelivered after the restart, is replayed.
+A reply may carry a *tag*, the number of the update it answers. :meth:`Outbox.first_unsent`
+is the lowest tag not yet carried out (queued, in progress, or left unsent at shutdown),
+so the door knows below which update every reply is out (:mod:`.recovery`). A reply
+given up because the shutdown deadline came first counts as unsent.
 
 Logs name chats by id only: never a message's text, never the token.
 """
@@ -88,40 +88,30 @@ SCHEDULED_BACKLOG = 200
 wait: about seven seconds of sending at Telegram's 30 a second."""
 
 
+Tagged = tuple[Job, int | None]
+"""A job and the tag of the reply it belongs to (``None``: untagged)."""
+
+
 @dataclass(slots=True)
 class _Queue:
-    lanes: dict[Lane, deque[Job]] = field(default_factory=lambda: {x: deque() for x in LANES})
+    lanes: dict[Lane, deque[Tagged]] = field(default_factory=lambda: {x: deque() for x in LANES})
     worker: asyncio.Task[None] | None = None
+    running: int | None = None
+    """The tag of the job in progress."""
     waiting_until: float = 0.0
     """When the wait before a retry ends (event-loop time), while the worker waits."""
-    replies: int = 0
-    """Jobs ever queued in the ``reply`` lane."""
-    replied: int = 0
-    """Of those, the jobs carried out, given up or dropped."""
-    cut_short: bool = False
-    """A reply was given up because of the shutdown deadline: not sent."""
-    waiters: list[tuple[int, asyncio.Future[bool]]] = field(default_factory=list)
-    """:meth:`Outbox.sent` calls waiting for ``replied`` to reach a count."""
 
-    def settle(self, *, finished: bool = True) -> None:
-        """Wake the waiters whose replies are done (all of them unless ``finished``)."""
-        waiting = []
-        for count, future in self.waiters:
-            if future.done():
-                continue
-            if count <= self.replied:
-                future.set_result(not self.cut_short)
-            elif not finished:
-                future.set_result(False)
-            else:
-                waiting.append((count, future))
-        self.waiters = waiting
-
-    def pop(self) -> tuple[Lane, Job] | None:
+    def pop(self) -> tuple[Lane, Tagged] | None:
         for lane in LANES:
             if self.lanes[lane]:
                 return lane, self.lanes[lane].popleft()
         return None
+
+    def first_tag(self) -> int | None:
+        """The lowest tag of the job in progress and the replies queued. (Their tags
+        mostly rise; not always after a restart, when replies sent again come first.)"""
+        tags = (tag for _, tag in self.lanes["reply"])
+        return min((t for t in (self.running, *tags) if t is not None), default=None)
 
     def __len__(self) -> int:
         return sum(len(jobs) for jobs in self.lanes.values())
@@ -145,12 +135,16 @@ class Outbox:
         self._blocked: set[int] = set()
         self._deadline: float | None = None  # set while draining at shutdown
         self._scheduled = 0  # scheduled jobs queued, in all chats
+        self._unsent: int | None = None  # the lowest tag left unsent at shutdown
         self._room = asyncio.Event()
         self.stats = OutboxStats()
         self.metrics = metrics or Metrics()
 
-    def submit(self, chat_id: int, jobs: Iterable[Job], *, lane: Lane = "reply") -> None:
-        """Queue ``jobs`` for ``chat_id`` behind what that chat already has in ``lane``."""
+    def submit(
+        self, chat_id: int, jobs: Iterable[Job], *, lane: Lane = "reply", tag: int | None = None
+    ) -> None:
+        """Queue ``jobs`` for ``chat_id`` behind what that chat already has in ``lane``;
+        ``tag`` them with the number of the update they answer (see :meth:`first_unsent`)."""
         jobs = list(jobs)
         if not jobs:
             return
@@ -159,9 +153,7 @@ class Outbox:
             log.info("chat %s blocked the bot: %d jobs not sent", chat_id, len(jobs))
             return
         queue = self._queues.setdefault(chat_id, _Queue())
-        queue.lanes[lane].extend(jobs)
-        if lane == "reply":
-            queue.replies += len(jobs)
+        queue.lanes[lane].extend((job, tag) for job in jobs)
         self._count(lane, len(jobs))
         if queue.worker is None:
             queue.worker = asyncio.create_task(self._work(chat_id, queue), name=f"outbox:{chat_id}")
@@ -172,34 +164,20 @@ class Outbox:
         queue = self._queues.get(chat_id)
         if queue is not None:
             self.stats.dropped += len(queue)
-            queue.replied += len(queue.lanes["reply"])
             for lane, jobs in queue.lanes.items():
                 self._count(lane, -len(jobs))
                 jobs.clear()
-            queue.settle()
 
-    async def sent(self, chat_id: int) -> bool:
-        """Wait until every reply queued so far for ``chat_id`` is carried out (or given
-        up, or dropped for a block). False when one was left unsent at shutdown (given up
-        for the deadline, or cancelled by :meth:`drain`)."""
-        queue = self._queues.get(chat_id)
-        if queue is None:
-            return True  # nothing queued: all sent
-        if queue.replied >= queue.replies:
-            return not queue.cut_short
-        future: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        queue.waiters.append((queue.replies, future))
-        return await future
+    def first_unsent(self) -> int | None:
+        """The lowest tag of a reply not yet carried out, given up or dropped for a block:
+        queued, in progress, or left unsent at shutdown. ``None`` when there is none."""
+        tags = [queue.first_tag() for queue in self._queues.values()]
+        return min((t for t in (*tags, self._unsent) if t is not None), default=None)
 
     def closing(self, deadline: float) -> None:
         """Shutting down by ``deadline`` (event-loop time): from now on a retry that
-        would wait past it is given up at once rather than waited for, and a chat already
-        waiting past it counts as unsent for :meth:`sent`."""
+        would wait past it is given up at once rather than waited for."""
         self._deadline = deadline
-        for queue in self._queues.values():
-            if queue.waiting_until > deadline:
-                queue.cut_short = True
-                queue.settle(finished=False)
 
     def unblock(self, chat_id: int) -> None:
         """The user wrote again: their chat may be sent to."""
@@ -253,6 +231,7 @@ class Outbox:
         for chat_id, queue in list(self._queues.items()):
             unsent += len(queue) + 1  # the job in progress too
             log.error("shutting down: chat %s still had %d jobs to send", chat_id, len(queue) + 1)
+            self._left_unsent(queue.first_tag())
             if queue.worker is not None:
                 queue.worker.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -263,15 +242,13 @@ class Outbox:
     async def _work(self, chat_id: int, queue: _Queue) -> None:
         try:
             while (item := queue.pop()) is not None:
-                lane, job = item
+                lane, (job, tag) = item
+                queue.running = tag
                 self._count(lane, -1)
                 await self._carry_out(chat_id, queue, lane, job)
-                if lane == "reply":
-                    queue.replied += 1
-                    queue.settle()
+                queue.running = None
         finally:
             queue.worker = None
-            queue.settle(finished=False)  # cancelled by drain: what is left is unsent
             if self._queues.get(chat_id) is queue:
                 del self._queues[chat_id]
 
@@ -286,7 +263,7 @@ class Outbox:
                 log.warning("flood control: chat %s paused for %.1f s", chat_id, pause)
                 if not await self._wait_to_retry(queue, pause):
                     self._give_up(chat_id, job, exc)
-                    queue.cut_short = queue.cut_short or lane == "reply"
+                    self._left_unsent(queue.running)
                     return
                 continue
             except Forbidden:
@@ -302,7 +279,7 @@ class Outbox:
                     return
                 if not await self._wait_to_retry(queue, self._backoff.delay(failures)):
                     self._give_up(chat_id, job, exc)
-                    queue.cut_short = queue.cut_short or lane == "reply"
+                    self._left_unsent(queue.running)
                     return
                 continue
             except TelegramError as exc:
@@ -345,6 +322,11 @@ class Outbox:
             await self._on_blocked(chat_id)
         except Exception:
             log.exception("chat %s: marking the user inactive failed", chat_id)
+
+    def _left_unsent(self, tag: int | None) -> None:
+        """A reply was given up for the shutdown deadline: it counts as not sent."""
+        if tag is not None and (self._unsent is None or tag < self._unsent):
+            self._unsent = tag
 
     def _give_up(self, chat_id: int, job: Job, exc: TelegramError) -> None:
         self.stats.failed += 1

@@ -1,14 +1,18 @@
-"""Long polling that confirms an update to Telegram only once nothing of it can be lost.
+"""Long polling that confirms an update to Telegram only once it is handled.
 
 ``getUpdates(offset)`` confirms every update below ``offset``: Telegram forgets them. PTB's
 ``Updater`` asks for the next batch (so confirms the last) as soon as it has queued a
 batch for processing, so a crash loses what sits in its queue. This poller fetches a
 batch, hands it to the door, chat by chat (a chat's updates one after the other, in
 order; different chats at the same time), and asks for the next batch, confirming this
-one, only when every update of the batch was handled (the engine committed its state
-and the reply with it, :mod:`bot.coach.replay`) and every reply was sent. A crash before
-that gets the batch again: updates already handled are replayed by the engine, not run
-twice, and their replies are sent again (a duplicate message, never a lost one).
+one, once every update of the batch was handled: the engine committed its state and
+the reply with it (:mod:`bot.coach.replay`). A crash before that gets the batch again:
+updates already handled are replayed by the engine, not run twice.
+
+It does not wait for the replies to be sent: one chat under flood control must not hold
+up everyone's next messages. A reply still in the outbox at a crash is sent again after
+the restart (:mod:`bot.telegram.recovery`), for which the poller reports its offset to
+``handled`` after each batch.
 
 On stop, the batch in hand is finished, then confirmed with a last ``getUpdates`` that
 waits for nothing; a long poll in progress is simply abandoned (what it would have
@@ -41,8 +45,10 @@ T = TypeVar("T")
 POLL_SECONDS = 10
 """How long a ``getUpdates`` waits for an update (long polling), as PTB's default."""
 
-TakeChat = Callable[[Sequence[Update]], Awaitable[bool]]
-"""Handles one chat's updates in order; True once all their replies are sent."""
+TakeChat = Callable[[Sequence[Update]], Awaitable[None]]
+"""Handles one chat's updates in order."""
+Handled = Callable[[int], None]
+"""Told the new offset once a batch is handled: every update below it is."""
 
 
 class Poller:
@@ -54,11 +60,13 @@ class Poller:
         take: TakeChat,
         *,
         allowed_updates: Sequence[str],
+        handled: Handled | None = None,
         poll_seconds: int = POLL_SECONDS,
         backoff: Backoff | None = None,
     ) -> None:
         self._bot = bot
         self._take = take
+        self._handled = handled
         self._allowed = list(allowed_updates)
         self._poll_seconds = poll_seconds
         self._backoff = backoff or Backoff()
@@ -73,12 +81,10 @@ class Poller:
             updates = await self._retrying(self._fetch, stop)
             if not updates:
                 continue  # a long poll with nothing new, or stopped while waiting
-            if await self._process(updates):
-                self.offset = updates[-1].update_id + 1
-            else:
-                log.warning("updates %s..%s not confirmed: a reply was left unsent",
-                            updates[0].update_id, updates[-1].update_id)  # fmt: skip
-                break  # only at shutdown: Telegram delivers them again after the restart
+            await self._process(updates)
+            self.offset = updates[-1].update_id + 1
+            if self._handled is not None:
+                self._handled(self.offset)
         await self._confirm()
 
     async def _drop_webhook(self) -> bool:
@@ -90,14 +96,13 @@ class Poller:
             offset=self.offset, timeout=self._poll_seconds, allowed_updates=self._allowed
         )
 
-    async def _process(self, updates: Sequence[Update]) -> bool:
-        """Each chat's updates in order, the chats concurrently; True once all is sent."""
+    async def _process(self, updates: Sequence[Update]) -> None:
+        """Each chat's updates in order, the chats concurrently."""
         chats: dict[str, list[Update]] = {}
         for update in sorted(updates, key=lambda u: u.update_id):
             key = chat_key(update) or f"update:{update.update_id}"
             chats.setdefault(key, []).append(update)
-        done = await asyncio.gather(*(self._take(chat) for chat in chats.values()))
-        return all(done)
+        await asyncio.gather(*(self._take(chat) for chat in chats.values()))
 
     async def _confirm(self) -> None:
         """Tell Telegram the updates below the offset are done (waiting for nothing)."""

@@ -7,12 +7,14 @@ known time:
 1. check the settings and the token (``getMe``); each failure is one :class:`SetupError`;
 2. open the store, publish the command menu, start the timer runner, the scheduler, the
    retention of notes, PTB and either our :class:`~bot.telegram.poller.Poller` (long
-   polling that confirms an update only once it is handled and its reply sent) or PTB's
+   polling that confirms an update only once it is handled, after sending again the
+   replies a crash may have kept from going out, :mod:`~bot.telegram.recovery`) or PTB's
    webhook server (which refuses requests without the secret token);
 3. on SIGTERM or SIGINT: stop fetching updates, finish the batch in hand (each update
    committed by the engine, with its reply, before the reply was queued) and confirm it
    to Telegram, stop the background loops, give the outbox what is left of the deadline
-   to send what is queued, close the store. All of it within :data:`SHUTDOWN_SECONDS`.
+   to send what is queued, keep the mark of what was sent, close the store. All of it
+   within :data:`SHUTDOWN_SECONDS`.
 
 Logs never show the token: :func:`bot.logs.setup_logging` (called by the command line)
 holds httpx's URL-bearing request log back and blanks tokens out of every record, and the
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -56,9 +59,10 @@ ALLOWED_UPDATES = [
     Update.CALLBACK_QUERY,
     Update.MY_CHAT_MEMBER,
 ]
-SHUTDOWN_SECONDS = 8.0  # the whole stop sequence; the process is gone well within 10 s
+SHUTDOWN_SECONDS = 8.0  # the stop sequence up to the drain; the process is gone within 10 s
 RESTART_SECONDS = 1.0
 STOP_RESERVE = 2.0  # of the stop sequence, kept from the batch in hand for the rest
+MARK_SECONDS = 1.0  # for keeping the sent mark, after the outbox's share
 
 # PTB's builder types the context's bot as ExtBot[None] even with a rate limiter set.
 Context = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]
@@ -138,13 +142,25 @@ async def _serve_until_stopped(
         asyncio.create_task(
             _keep_running(door.schedule.run, "scheduler", door.metrics), name="schedule"
         ),
+        asyncio.create_task(
+            _keep_running(
+                functools.partial(door.mark.run, door.coach.clock), "sent mark", door.metrics
+            ),
+            name="sent mark",
+        ),
     ]
     polling: asyncio.Task[None] | None = None
     try:
         await door.publish_commands()
         await application.start()
         if hook is None:
-            poller = Poller(application.bot, door.take, allowed_updates=ALLOWED_UPDATES)
+            await door.recover()
+            poller = Poller(
+                application.bot,
+                door.take,
+                allowed_updates=ALLOWED_UPDATES,
+                handled=door.mark.handled,
+            )
             polling = asyncio.create_task(poller.run(stop), name="poller")
         else:
             await _start_webhook(application, hook)
@@ -211,6 +227,8 @@ async def _shut_down(
         with contextlib.suppress(asyncio.CancelledError):
             await task
     unsent = await door.outbox.drain(max(0.0, deadline - loop.time()))
+    # One small write, after the drain: what it could not send stays below the mark.
+    await _within(door.mark.keep(), loop.time() + MARK_SECONDS, "keeping the sent mark")
     stats = door.outbox.stats
     log.log(
         logging.WARNING if unsent or stats.failed else logging.INFO,

@@ -1,4 +1,5 @@
-"""A delivery handled again is a replay: the same reply, nothing run or stored twice."""
+"""A delivery handled again is a replay: its reply again (unless known sent), nothing run
+or stored twice; the replies not known sent are kept with the state."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import pytest
 from bot.app import App
 from bot.coach.actions import Button, Edit, End, Picture, Reply, Send, StartTimer
 from bot.coach.events import Event, Press, Text, TimerFired
-from bot.coach.replay import DELIVERY, decode, encode
+from bot.coach.replay import DELIVERED, UNSENT, decode, encode
 from bot.store.base import Record, UserRow
 from tests.coach.test_engine import USER, Talk, timer_of
 
@@ -21,8 +22,8 @@ async def snapshot(app: App) -> tuple[UserRow | None, list[Record]]:
     return await app.store.load(USER), await app.store.records(USER)
 
 
-async def deliver(app: App, event: Event, delivery: str) -> Reply:
-    return await app.coach.handle(USER, event, delivery=delivery)
+async def deliver(app: App, event: Event, delivery: int, sent_below: int | None = None) -> Reply:
+    return await app.coach.handle(USER, event, delivery=delivery, sent_below=sent_below)
 
 
 async def test_a_text_answer_delivered_again_is_replayed_not_read_again(
@@ -30,20 +31,20 @@ async def test_a_text_answer_delivered_again_is_replayed_not_read_again(
 ) -> None:
     await talk.onboard()
     await talk("/talk")
-    first = await deliver(coach_app, Text("Sam"), "tg:10")
+    first = await deliver(coach_app, Text("Sam"), 10)
     assert first.texts() == ["Hello Sam. Calm?"]
     before = await snapshot(coach_app)
-    assert before[0] is not None and before[0].session[DELIVERY] == "tg:10"
+    assert before[0] is not None and before[0].session[DELIVERED] == 10
 
-    again = await deliver(coach_app, Text("Sam"), "tg:10")
+    again = await deliver(coach_app, Text("Sam"), 10)
     assert again == first, "the same reply, buttons and all"
     assert await snapshot(coach_app) == before, "state and records unchanged"
 
     calm = next(b.data for a in first.actions if isinstance(a, Send) for b in a.buttons)
-    moved = await deliver(coach_app, Press(calm), "tg:11")
+    moved = await deliver(coach_app, Press(calm), 11)
     assert moved.texts() == ["Talk to your partner?"]
     after = await coach_app.store.load(USER)
-    assert after is not None and after.session[DELIVERY] == "tg:11"
+    assert after is not None and after.session[DELIVERED] == 11
     assert after.session["frames"] != before[0].session["frames"]
 
 
@@ -55,14 +56,14 @@ async def test_a_press_that_saved_a_record_is_not_recorded_twice(
     await talk("Sam")
     await talk.press("Calm")
     just_me = talk.buttons["Just me"]
-    reply = await deliver(coach_app, Press(just_me), "tg:20")
+    reply = await deliver(coach_app, Press(just_me), 20)
     while timer := next((a for a in reply.actions if isinstance(a, StartTimer)), None):
         reply = await talk(TimerFired(timer.token))  # timers carry no delivery
     assert any(isinstance(a, End) for a in reply.actions)
     before = await snapshot(coach_app)
     assert before[1], "the practice saved a record"
 
-    replayed = await deliver(coach_app, Press(just_me), "tg:20")
+    replayed = await deliver(coach_app, Press(just_me), 20)
     assert replayed.texts()[:2] == ["Care for yourself.", "Round 1"]
     assert await snapshot(coach_app) == before
 
@@ -71,12 +72,60 @@ async def test_a_timer_between_keeps_the_last_delivery(talk: Talk, coach_app: Ap
     await talk.onboard()
     await talk("/talk")
     await talk("Sam")
-    reply = await deliver(coach_app, Press(talk.buttons["Not calm"]), "tg:30")
+    reply = await deliver(coach_app, Press(talk.buttons["Not calm"]), 30)
     await talk(TimerFired(timer_of(reply).token))
     before = await snapshot(coach_app)
-    again = await deliver(coach_app, Press(talk.buttons["Not calm"]), "tg:30")
+    again = await deliver(coach_app, Press(talk.buttons["Not calm"]), 30)
     assert again.texts() == ["Wait a moment."]
     assert await snapshot(coach_app) == before
+
+
+async def test_an_earlier_delivery_handed_over_again_is_not_run_again(
+    talk: Talk, coach_app: App
+) -> None:
+    await talk.onboard()
+    await talk("/talk")
+    named = await deliver(coach_app, Text("Sam"), 50)
+    calm = next(b.data for a in named.actions if isinstance(a, Send) for b in a.buttons)
+    await deliver(coach_app, Press(calm), 51)  # both in one batch, neither reply sent yet
+    before = await snapshot(coach_app)
+
+    again = await deliver(coach_app, Text("Sam"), 50)
+
+    assert again == named, "its own reply, from the replies kept"
+    assert await snapshot(coach_app) == before, "not read as an answer to the next step"
+
+
+async def test_a_delivery_whose_reply_is_known_sent_gets_nothing_again(
+    talk: Talk, coach_app: App
+) -> None:
+    await talk.onboard()
+    await talk("/talk")
+    await deliver(coach_app, Text("Sam"), 60)
+    before = await snapshot(coach_app)
+    assert await deliver(coach_app, Text("Sam"), 60, sent_below=61) == Reply()
+    assert await snapshot(coach_app) == before
+
+
+async def test_only_replies_not_known_sent_are_kept(talk: Talk, coach_app: App) -> None:
+    await talk.onboard()
+    await talk("/talk")
+    named = await deliver(coach_app, Text("Sam"), 70)
+    calm = next(b.data for a in named.actions if isinstance(a, Send) for b in a.buttons)
+    await deliver(coach_app, Press(calm), 71, sent_below=70)
+    assert await kept(coach_app) == [70, 71]
+    await talk(TimerFired("no such timer"))  # an event without a delivery keeps them
+    assert await kept(coach_app) == [70, 71]
+    await deliver(coach_app, Text("/stop"), 72, sent_below=71)
+    assert await kept(coach_app) == [71, 72]
+    await deliver(coach_app, Text("/talk"), 73, sent_below=73)
+    assert await kept(coach_app) == [73]
+
+
+async def kept(app: App) -> list[int]:
+    row = await app.store.load(USER)
+    assert row is not None
+    return [number for number, _ in row.session[UNSENT]]
 
 
 def test_replies_are_stored_as_json_without_pictures() -> None:

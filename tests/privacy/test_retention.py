@@ -8,6 +8,8 @@ import pytest
 
 from bot.app import App
 from bot.clock import ManualClock
+from bot.coach.events import Text
+from bot.coach.replay import UNSENT
 from bot.config import ConfigError
 from bot.dialogue.schema import Dialogue
 from bot.privacy.retention import (
@@ -101,3 +103,17 @@ def test_every_kind_that_can_hold_typed_text_is_a_note_kind(app: App) -> None:
 
     found = set().union(*(typed_kinds(d) for d in app.catalog.dialogues.values()))
     assert found and found <= set(NOTE_KINDS)
+
+
+async def test_replies_kept_for_a_replay_go_with_the_place(app: App, clock: ManualClock) -> None:
+    who = Person(app, "tg:1")
+    await who.onboard()
+    await app.coach.handle(who.user, Text("/validate"), delivery=9)
+    row = await app.store.load(who.user)
+    assert row is not None and UNSENT in row.session
+    await clock.advance(days=2)
+
+    await purge_old_notes(app.store, clock.now(), 1)
+
+    row = await app.store.load(who.user)
+    assert row is not None and UNSENT not in row.session

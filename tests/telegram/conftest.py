@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from telegram.ext import ExtBot
 
+from bot.app import App
 from bot.config import DEFAULT_DIALOGUES
 from bot.dialogue.loader import Catalog, load_catalog
+from bot.telegram.door import TelegramDoor
 from bot.telegram.limits import SendLimiter
 from bot.telegram.outbox import LimitedBot
 from tests.botapi import FakeBotAPI
@@ -74,3 +76,14 @@ async def ptb(api: FakeBotAPI) -> AsyncIterator[LimitedBot]:
 @pytest.fixture
 def people(api: FakeBotAPI, catalog: Catalog, tmp_path: Path) -> Callable[[int], Person]:
     return lambda user_id: Person(api, user_id, catalog, tmp_path / "coach.db")
+
+
+ANA = 1001
+"""The user of the in-process door."""
+
+
+@pytest.fixture
+def door(app: App, api: FakeBotAPI, ptb: LimitedBot) -> TelegramDoor:
+    """The door in this process (not polling), with Ana's chat started."""
+    api.user(ANA, started=True)
+    return TelegramDoor(app.coach, app.catalog, ptb)

@@ -246,6 +246,21 @@ async def test_a_429_storm_pauses_only_that_chat(
     assert f"flood control: chat {ana.id} paused" in bot.log
 
 
+async def test_a_chat_under_flood_control_does_not_hold_up_new_messages_of_others(
+    api: FakeBotAPI, bot: BotProcess, people: People
+) -> None:
+    ana, ben = people(), people()
+    await asyncio.gather(ana.onboard(), ben.onboard())
+    api.fail_next(ana.id, count=1, retry_after=3)
+    await ana.write("/pause")
+    await api.wait_until(lambda: any(c.status == 429 for c in api.calls_to(chat_id=ana.id)))
+    started = time.monotonic()
+    await ben.write("/pause")  # after Ana's update was fetched: a later batch
+    await ben.sees("pause", "stop", timeout=10)
+    assert time.monotonic() - started < 1.0
+    await ana.sees("pause", "stop", timeout=10)
+
+
 async def test_a_user_who_blocked_the_bot(api: FakeBotAPI, people: People) -> None:
     ana = people()
     await ana.onboard()

@@ -13,15 +13,8 @@ from bot.coach.events import Event
 from bot.telegram.door import TelegramDoor
 from bot.telegram.outbox import LimitedBot
 from tests.botapi import FakeBotAPI
+from tests.telegram.conftest import ANA
 from tests.telegram.harness import pattern
-
-ANA = 1001
-
-
-@pytest.fixture
-def door(app: App, api: FakeBotAPI, ptb: LimitedBot) -> TelegramDoor:
-    api.user(ANA, started=True)
-    return TelegramDoor(app.coach, app.catalog, ptb)
 
 
 def text_update(ptb: LimitedBot, text: str, update_id: int = 1) -> Update:
@@ -58,7 +51,7 @@ async def test_a_failing_coach_apologises_without_logging_words(
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    async def broken(user_id: str, event: Event, *, locale: str | None = None) -> None:
+    async def broken(user_id: str, event: Event, **_: object) -> None:
         raise RuntimeError("a bug in a dialogue")
 
     monkeypatch.setattr(app.coach, "handle", broken)

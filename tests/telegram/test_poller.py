@@ -1,4 +1,4 @@
-"""The poller confirms a batch to Telegram only once every update of it is done."""
+"""The poller confirms a batch to Telegram only once every update of it is handled."""
 
 from __future__ import annotations
 
@@ -18,25 +18,31 @@ ANA, BEN = 1001, 1002
 class Taker:
     """Takes each chat's updates, in order, holding them until told to finish."""
 
-    def __init__(self, *, sent: bool = True) -> None:
+    def __init__(self) -> None:
         self.taken: dict[int, list[str]] = {}
         self.release = asyncio.Event()
-        self.sent = sent
         self.started = asyncio.Event()
+        self.offsets: list[int] = []
+        """What the poller reported handled, batch after batch."""
 
-    async def __call__(self, updates: Sequence[Update]) -> bool:
+    async def __call__(self, updates: Sequence[Update]) -> None:
         for update in updates:
             assert update.effective_chat is not None and update.effective_message is not None
             texts = self.taken.setdefault(update.effective_chat.id, [])
             texts.append(update.effective_message.text or "")
         self.started.set()
         await self.release.wait()
-        return self.sent
 
 
 def poller(ptb: LimitedBot, taker: Taker) -> Poller:
-    backoff = Backoff(first=0.01, most=0.05)
-    return Poller(ptb, taker, allowed_updates=ALLOWED_UPDATES, poll_seconds=1, backoff=backoff)
+    return Poller(
+        ptb,
+        taker,
+        allowed_updates=ALLOWED_UPDATES,
+        handled=taker.offsets.append,
+        poll_seconds=1,
+        backoff=Backoff(first=0.01, most=0.05),
+    )
 
 
 async def test_a_batch_is_confirmed_only_once_done_and_on_stop(
@@ -51,21 +57,42 @@ async def test_a_batch_is_confirmed_only_once_done_and_on_stop(
     await asyncio.sleep(0.2)
     assert api.pending_updates() == 4, "nothing confirmed while the batch is in hand"
     assert taker.taken == {ANA: ["one", "two", "three"], BEN: ["hello"]}
+    assert taker.offsets == []
     stop.set()
     taker.release.set()
     await asyncio.wait_for(running, 5)
     assert api.pending_updates() == 0, "the batch in hand is finished and confirmed"
+    assert len(taker.offsets) == 1
 
 
-async def test_a_batch_left_unsent_stays_with_telegram(api: FakeBotAPI, ptb: LimitedBot) -> None:
+async def test_the_next_batch_is_fetched_once_this_one_is_handled(
+    api: FakeBotAPI, ptb: LimitedBot
+) -> None:
     await api.send_text(ANA, "one")
-    taker, stop = Taker(sent=False), asyncio.Event()
+    taker, stop = Taker(), asyncio.Event()
+    taker.release.set()
+    running = asyncio.create_task(poller(ptb, taker).run(stop))
+    await api.wait_until(lambda: len(taker.offsets) == 1)
+    await api.send_text(BEN, "two")
+    await api.wait_until(lambda: len(taker.offsets) == 2)
+    assert taker.offsets[1] == taker.offsets[0] + 1
+    assert api.pending_updates() == 0, "the first batch confirmed by the fetch of the second"
+    stop.set()
+    await asyncio.wait_for(running, 5)
+    assert taker.taken == {ANA: ["one"], BEN: ["two"]}
+
+
+async def test_a_batch_cut_off_unhandled_stays_with_telegram(
+    api: FakeBotAPI, ptb: LimitedBot
+) -> None:
+    await api.send_text(ANA, "one")
+    taker, stop = Taker(), asyncio.Event()
     running = asyncio.create_task(poller(ptb, taker).run(stop))
     await asyncio.wait_for(taker.started.wait(), 5)
-    stop.set()
-    taker.release.set()
-    await asyncio.wait_for(running, 5)
-    assert api.pending_updates() == 1, "delivered again after the restart, then replayed"
+    running.cancel()  # the shutdown deadline came before the batch was handled
+    await asyncio.gather(running, return_exceptions=True)
+    assert api.pending_updates() == 1, "delivered again after the restart"
+    assert taker.offsets == []
 
 
 async def test_stop_abandons_a_long_poll(api: FakeBotAPI, ptb: LimitedBot) -> None:
