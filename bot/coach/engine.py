@@ -6,11 +6,11 @@ row, lets a :class:`~bot.coach.turn.Turn` advance the dialogue, commits, and onl
 returns the actions — so nothing a user was told is ever lost by a crash.
 
 A door that may deliver the same event twice (Telegram redelivers an update it was not
-told was received) numbers each delivery (the ``update_id``). The engine keeps, in the
-same row write that commits the state, the highest delivery it handled for the user and
-the replies the door has not yet reported sent (:mod:`bot.coach.replay`); a delivery
-handled before is a *replay*: its stored reply comes back (or nothing, once sent) and
-nothing runs or moves, so a text answer is never read twice.
+told was received) names each :class:`~bot.coach.replay.Delivery`. The engine keeps, in
+the same row write that commits the state, the replies the door has not yet reported
+sent (:mod:`bot.coach.replay`); a delivery found there is a *replay*: its stored reply
+comes back (or nothing, once sent) and nothing runs or moves, so a text answer is never
+read twice.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from bot.clock import Clock, SystemClock
 from bot.coach.actions import Forgotten, Reply
 from bot.coach.events import Command, Event, Press, Resume, Text, Unsupported, as_command
 from bot.coach.extensions import Extensions
-from bot.coach.replay import DELIVERED, UNSENT, after_turn, replayed
+from bot.coach.replay import UNSENT, Delivery, after_turn, replayed
 from bot.coach.triggers import TriggerPhrases
 from bot.coach.turn import Catalogue, Mover, Turn
 from bot.store.base import Store, UserRow
@@ -92,23 +92,24 @@ class Coach:
         event: Event,
         *,
         locale: str | None = None,
-        delivery: int | None = None,
+        delivery: Delivery | None = None,
         sent_below: int | None = None,
     ) -> Reply:
         """Advance ``user_id``'s conversation by ``event``; return what to show them.
 
         ``locale`` is the user's language as their client reports it (used for new users
-        and kept up to date when it is one the dialogues declare). ``delivery`` numbers
+        and kept up to date when it is one the dialogues declare). ``delivery`` names
         the door's delivery of ``event``: when it was handled before, its stored reply is
-        returned and nothing else happens. ``sent_below``: the door has sent every reply
-        to a lower delivery, so those need not be kept (see the module docstring).
+        returned and nothing else happens. ``sent_below``: the door has sent the reply
+        to every delivery ordered before it, so those need not be kept (see the module
+        docstring).
         """
         async with self.locks.hold(user_id):
             row = await self.store.load(user_id) or UserRow(user_id)
-            replay = None if delivery is None else replayed(row.session, delivery, sent_below)
+            replay = None if delivery is None else replayed(row.session, delivery.key, sent_below)
             if replay is not None:
                 return replay
-            kept = {key: row.session[key] for key in (DELIVERED, UNSENT) if key in row.session}
+            kept = {UNSENT: row.session.get(UNSENT)}
             if locale and locale in self.catalogue.locales:
                 row.locale = locale
             special = await self._special_command(row, event)

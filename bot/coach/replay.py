@@ -1,17 +1,19 @@
 """Deliveries a door may hand over twice, and the replies it may not have sent yet.
 
 A door that can deliver an event again (Telegram hands an update over again until it is
-told the update was received) numbers its deliveries, in increasing order for each user
-(Telegram's ``update_id``). The user's stored session (``users.session``) keeps, in the
-same row write that commits the state:
+told the update was received) names each :class:`Delivery` twice over: by a ``key``, the
+same each time it is handed over (Telegram's ``update_id``), and by an ``order`` the door
+gives it, rising with each delivery it handles, across restarts too. (Telegram's ids
+rise too, but after a week without updates the next is chosen at random: they name a
+delivery, they cannot order them.)
 
-- ``delivered``: the highest delivery number handled. A delivery at or below it is a
-  *replay*: nothing runs or moves, so a text answer is never read twice.
-- ``unsent``: ``[number, reply]`` for each delivery whose reply the door has not yet
-  reported sent, oldest first. A replay gets its reply back from here (or nothing, when
-  it was sent); after a crash, the door sends these again. The door reports what is sent
-  as a number, ``sent_below``: every reply of a lower delivery is out, and is dropped
-  from the list at the user's next event.
+The user's stored session (``users.session``) keeps, in the same row write that commits
+the state, ``unsent``: ``[key, order, reply]`` for each delivery whose reply the door has
+not yet reported sent, oldest first. A delivery found there is a *replay*: nothing runs
+or moves, so a text answer is never read twice, and its reply comes back, unless it is
+known to be sent. The door reports what is sent as an order, ``sent_below``: every reply
+to an earlier delivery is out. Those are dropped at the user's next event; after a
+crash, the door sends the others again.
 
 A reply is stored as JSON: the messages sent or edited, with their buttons, the timer
 started and the end of a conversation. Pictures and documents (a chart, a data export)
@@ -22,66 +24,65 @@ a special command the engine simply runs again.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from bot.coach.actions import Action, Button, Edit, End, Reply, Send, StartTimer
 
-DELIVERED = "delivered"
-"""Session key: the highest delivery number handled for the user."""
 UNSENT = "unsent"
-"""Session key: ``[number, reply]`` pairs whose replies may not have been sent yet."""
+"""Session key: ``[key, order, reply]`` of the deliveries whose replies may not be sent."""
 
 
-def replayed(session: Mapping[str, Any], delivery: int, sent_below: int | None) -> Reply | None:
-    """None when ``delivery`` is new; else what to send for it again: nothing when its
-    reply is known to be sent."""
-    if delivery > _number(session.get(DELIVERED)):
-        return None
-    if sent_below is not None and delivery < sent_below:
-        return Reply()
-    stored = next((reply for number, reply in _entries(session) if number == delivery), None)
-    return decode(stored)
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One delivery of an event by a door that may hand it over again."""
+
+    key: int
+    """The same each time the event is handed over (Telegram's ``update_id``)."""
+    order: int
+    """Given by the door, rising with each delivery it handles, across restarts."""
+
+
+def replayed(session: Mapping[str, Any], key: int, sent_below: int | None) -> Reply | None:
+    """None when the delivery ``key`` is new; else what to send for it again: nothing
+    when its reply is known to be sent."""
+    for stored_key, order, reply in _entries(session):
+        if stored_key == key:
+            return Reply() if sent_below is not None and order < sent_below else decode(reply)
+    return None
 
 
 def after_turn(
     before: Mapping[str, Any],
-    delivery: int | None,
+    delivery: Delivery | None,
     actions: Iterable[Action],
     sent_below: int | None,
 ) -> dict[str, Any]:
-    """The delivery keys to write with a turn's state: the replies not reported sent,
-    plus this delivery's. An event without a delivery (a timer) keeps them as they were."""
+    """The ``unsent`` key to write with a turn's state: the replies not known to be sent,
+    plus this delivery's (an event without a delivery, a timer, adds none)."""
     unsent = [
-        [number, reply]
-        for number, reply in _entries(before)
-        if sent_below is None or number >= sent_below
+        [key, order, reply]
+        for key, order, reply in _entries(before)
+        if sent_below is None or order >= sent_below
     ]
-    delivered = before.get(DELIVERED)
     if delivery is not None:
-        unsent.append([delivery, encode(actions)])
-        delivered = delivery
-    keys: dict[str, Any] = {} if delivered is None else {DELIVERED: delivered}
-    if unsent:
-        keys[UNSENT] = unsent
-    return keys
+        unsent.append([delivery.key, delivery.order, encode(actions)])
+    return {UNSENT: unsent} if unsent else {}
 
 
 def unsent_since(session: Mapping[str, Any], first: int) -> Iterator[tuple[int, Reply]]:
-    """The stored replies of deliveries numbered ``first`` or later, oldest first."""
-    for number, reply in _entries(session):
-        if number >= first:
-            yield number, decode(reply)
+    """``(order, reply)`` of the stored replies ordered ``first`` or later, oldest first."""
+    for _, order, reply in _entries(session):
+        if order >= first:
+            yield order, decode(reply)
 
 
-def _entries(session: Mapping[str, Any]) -> Iterator[tuple[int, object]]:
+def _entries(session: Mapping[str, Any]) -> Iterator[tuple[int, int, object]]:
     stored = session.get(UNSENT)
     for entry in stored if isinstance(stored, list) else []:
-        if isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], int):
-            yield entry[0], entry[1]
-
-
-def _number(value: object) -> int:
-    return value if isinstance(value, int) else -1
+        match entry:
+            case [int(key), int(order), reply]:
+                yield key, order, reply
 
 
 def encode(actions: Iterable[Action]) -> list[dict[str, Any]]:

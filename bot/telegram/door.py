@@ -8,12 +8,12 @@ adds is Telegram's: button presses are answered at once (the spinner on the user
 stops before the reply is even computed), groups are asked to write privately, a user who
 blocks the bot is marked inactive, and every reply goes out through the :class:`Outbox`.
 
-Each update reaches the engine as a delivery numbered by its ``update_id``, so an update
-Telegram hands over again after a crash is replayed, never run twice; its reply goes into
-the outbox tagged with that number, and the :class:`~bot.telegram.recovery.SentMark` says
-below which update every reply is out. :meth:`TelegramDoor.take` is the poller's way in:
-one chat's updates in order, each handled (committed) before the next; their replies go
-out in the background.
+Each update reaches the engine as a :class:`~bot.coach.replay.Delivery` named by its
+``update_id``, so an update Telegram hands over again after a crash is replayed, never
+run twice, and ordered by the :class:`~bot.telegram.recovery.SentMark`; its reply goes
+into the outbox tagged with that order, so the mark knows which replies are out.
+:meth:`TelegramDoor.take` is the poller's way in: one chat's updates in order, each
+handled (committed) before the next; their replies go out in the background.
 
 Every word a user sees comes from the dialogues, including the apology sent when the coach
 fails on a message (``internal_error``) and the command menu (``command_*`` strings, else
@@ -32,6 +32,7 @@ from telegram.error import TelegramError
 
 from bot.coach.actions import Reply, Send, StartTimer
 from bot.coach.engine import Coach
+from bot.coach.replay import Delivery
 from bot.coach.timers import TimerRunner
 from bot.dialogue.loader import Catalog
 from bot.dialogue.schema import LocalText
@@ -77,7 +78,7 @@ class TelegramDoor:
         self.outbox = Outbox(
             bot, on_blocked=self.mark_inactive, backoff=backoff, metrics=self.metrics
         )
-        self.mark = SentMark(self.outbox, coach.store)
+        self.mark = SentMark(self.outbox, coach.store, coach.clock)
         self.timers = TimerRunner(coach, self.deliver, USER_PREFIX)
         self.schedule = ScheduleLoop(coach, self.deliver_scheduled, USER_PREFIX)
         self._schedule_poke: asyncio.TimerHandle | None = None
@@ -128,12 +129,12 @@ class TelegramDoor:
         await self.outbox.room(lane)
 
     def send(
-        self, chat_id: int, reply: Reply, *, lane: Lane = "reply", update_id: int | None = None
+        self, chat_id: int, reply: Reply, *, lane: Lane = "reply", order: int | None = None
     ) -> None:
-        """Queue ``reply`` for ``chat_id`` (the answer to ``update_id``, if it is one); wake
-        the timer runner if it asks for a timer."""
+        """Queue ``reply`` for ``chat_id`` (the answer to the update ordered ``order``, if
+        it is one); wake the timer runner if it asks for a timer."""
         jobs = self.renderer.jobs(chat_id, reply)
-        self.outbox.submit(chat_id, jobs, lane=lane, tag=update_id)
+        self.outbox.submit(chat_id, jobs, lane=lane, tag=order)
         if any(isinstance(action, StartTimer) for action in reply.actions):
             self.timers.poke()
 
@@ -167,21 +168,22 @@ class TelegramDoor:
         except TelegramError as exc:  # too old (after a restart), or Telegram unreachable
             log.info("a button press could not be answered: %s", exc.message)
 
-    def _resend(self, user_id: str, update_id: int, reply: Reply) -> None:
-        self.send(chat_id_of(user_id), reply, update_id=update_id)
+    def _resend(self, user_id: str, order: int, reply: Reply) -> None:
+        self.send(chat_id_of(user_id), reply, order=order)
 
     async def _converse(self, inbound: Inbound, update_id: int) -> None:
         chat_id = inbound.chat_id
         self.outbox.unblock(chat_id)
         if inbound.pressed is not None:
             self.renderer.views.learn_pressed(chat_id, inbound.pressed)
+        order = self.mark.next_order()
         try:
             reply = await self.coach.handle(
                 inbound.user_id,
                 inbound.event,
                 locale=inbound.locale,
-                delivery=update_id,
-                sent_below=self.mark.sent_below(update_id),
+                delivery=Delivery(update_id, order),
+                sent_below=self.mark.sent_below(order),
             )
         except Exception:
             self.metrics.error()
@@ -189,7 +191,7 @@ class TelegramDoor:
                 "chat %s: the coach failed on a %s", chat_id, type(inbound.event).__name__
             )
             reply = self._say("internal_error", inbound.locale)
-        self.send(chat_id, reply, update_id=update_id)
+        self.send(chat_id, reply, order=order)
         self._poke_schedule()  # the user may have changed their check-ins
 
     def _poke_schedule(self) -> None:

@@ -15,10 +15,11 @@ waiting never holds up another:
 A job may run more than once (after a 429 or a lost answer), so jobs are written to be
 repeated: at worst a message arrives twice, never not at all.
 
-A reply may carry a *tag*, the number of the update it answers. :meth:`Outbox.first_unsent`
-is the lowest tag not yet carried out (queued, in progress, or left unsent at shutdown),
-so the door knows below which update every reply is out (:mod:`.recovery`). A reply
-given up because the shutdown deadline came first counts as unsent.
+A reply may carry a *tag*, the order the door gave the update it answers.
+:meth:`Outbox.first_unsent` is the lowest tag not yet carried out (queued, in progress, or
+left unsent at shutdown), so the door knows below which update every reply is out
+(:mod:`.recovery`). A reply given up because the shutdown deadline came first counts as
+unsent.
 
 Logs name chats by id only: never a message's text, never the token.
 """
@@ -144,7 +145,7 @@ class Outbox:
         self, chat_id: int, jobs: Iterable[Job], *, lane: Lane = "reply", tag: int | None = None
     ) -> None:
         """Queue ``jobs`` for ``chat_id`` behind what that chat already has in ``lane``;
-        ``tag`` them with the number of the update they answer (see :meth:`first_unsent`)."""
+        ``tag`` them with the order of the update they answer (see :meth:`first_unsent`)."""
         jobs = list(jobs)
         if not jobs:
             return

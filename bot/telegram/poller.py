@@ -11,8 +11,8 @@ updates already handled are replayed by the engine, not run twice.
 
 It does not wait for the replies to be sent: one chat under flood control must not hold
 up everyone's next messages. A reply still in the outbox at a crash is sent again after
-the restart (:mod:`bot.telegram.recovery`), for which the poller reports its offset to
-``handled`` after each batch.
+the restart (:mod:`bot.telegram.recovery`), for which the poller tells ``handled`` when
+each batch is.
 
 On stop, the batch in hand is finished, then confirmed with a last ``getUpdates`` that
 waits for nothing; a long poll in progress is simply abandoned (what it would have
@@ -47,8 +47,8 @@ POLL_SECONDS = 10
 
 TakeChat = Callable[[Sequence[Update]], Awaitable[None]]
 """Handles one chat's updates in order."""
-Handled = Callable[[int], None]
-"""Told the new offset once a batch is handled: every update below it is."""
+Handled = Callable[[], None]
+"""Called once every update of a batch is handled."""
 
 
 class Poller:
@@ -84,7 +84,7 @@ class Poller:
             await self._process(updates)
             self.offset = updates[-1].update_id + 1
             if self._handled is not None:
-                self._handled(self.offset)
+                self._handled()
         await self._confirm()
 
     async def _drop_webhook(self) -> bool:

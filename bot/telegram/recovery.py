@@ -3,12 +3,18 @@
 The poller confirms a batch of updates to Telegram once every update of it is *handled*:
 the engine has committed the user's state together with the reply
 (:mod:`bot.coach.replay`). The reply itself may still be on its way — a chat under flood
-control waits its turn, and nobody else waits with it. What makes that safe is one
-number, the *mark*: every reply to an update below it is out. It is the lower of the
-first update whose reply the outbox still holds and the poller's offset (every update
-below it handled). The door keeps the mark in the store every second and at shutdown,
-after the outbox has drained; after a crash, it sends again every stored reply at or
-above the mark it finds: a reply may arrive twice, never not at all.
+control waits its turn, and nobody else waits with it. What makes that safe:
+
+- each update handled gets an *order* (:meth:`SentMark.next_order`): a number that rises
+  with every update, across restarts too (it is never below the time in microseconds,
+  nor below the mark found at start). Its reply goes into the outbox tagged with it.
+- the *mark* (:meth:`SentMark.value`): every reply to an update ordered below it is out.
+  It is the lower of the first order the outbox still holds and the next order to give
+  once the poller reports a batch handled.
+- the door keeps the mark in the store every second and at shutdown, after the outbox
+  has drained; at the next start it sends again every stored reply ordered at or above
+  the mark it finds (:meth:`SentMark.recover`): a crash may repeat a message, never
+  lose one.
 
 With each update the door also tells the engine which replies are out
 (:meth:`SentMark.sent_below`), so the user's row keeps only those that may not be, and an
@@ -32,53 +38,64 @@ log = logging.getLogger(__name__)
 
 MARK = "telegram.sent_below"
 KEEP_EVERY = timedelta(seconds=1)
+MICROSECONDS = 1_000_000
 
 Resend = Callable[[str, int, Reply], None]
-"""Queues ``(user_id, update_id, reply)`` again."""
+"""Queues ``(user_id, order, reply)`` again."""
 
 
 class SentMark:
-    """The mark: computed from the outbox and the poller, kept in the store."""
+    """Orders for handled updates, and the mark: computed from the outbox, kept in the
+    store."""
 
-    def __init__(self, outbox: Outbox, store: Store) -> None:
+    def __init__(self, outbox: Outbox, store: Store, clock: Clock) -> None:
         self._outbox = outbox
         self._store = store
-        self.handled_below: int | None = None
-        """Every update below this one was handled (the poller's offset), if known."""
+        self._clock = clock
+        self._last = 0  # the last order given
+        self._handled_below: int | None = None
         self._kept: int | None = None
 
-    def handled(self, offset: int) -> None:
-        """The poller's word: every update below ``offset`` is handled."""
-        self.handled_below = offset
+    def next_order(self) -> int:
+        """The order of the update about to be handled."""
+        now = int(self._clock.now().timestamp() * MICROSECONDS)
+        self._last = max(self._last + 1, now)
+        return self._last
+
+    def handled(self) -> None:
+        """The poller's word: every update given an order so far is handled."""
+        self._handled_below = self._last + 1
 
     def value(self) -> int | None:
-        """Every reply to an update below this one is out; ``None`` while unknown."""
-        if self.handled_below is None:
+        """Every reply to an update ordered below this is out; ``None`` while unknown
+        (before the poller's first word, or without a poller)."""
+        if self._handled_below is None:
             return None
         first = self._outbox.first_unsent()
-        return self.handled_below if first is None else min(first, self.handled_below)
+        return self._handled_below if first is None else min(first, self._handled_below)
 
-    def sent_below(self, update_id: int) -> int:
-        """For the engine, handling ``update_id``: the mark or, without a poller (webhook
-        mode), what holds for this user alone: their earlier updates were handled (a
-        chat's updates go one after the other), so each reply is out unless the outbox
-        still holds it or an earlier one."""
+    def sent_below(self, order: int) -> int:
+        """For the engine, handling the update ordered ``order``: the mark or, when it is
+        unknown (webhook mode), what holds for this user alone: their earlier updates
+        were handled (a chat's updates go one after the other), so each reply is out
+        unless the outbox still holds it or an earlier one."""
         value = self.value()
         if value is not None:
             return value
         first = self._outbox.first_unsent()
-        return update_id if first is None else min(first, update_id)
+        return order if first is None else min(first, order)
 
     async def recover(self, resend: Resend) -> int:
-        """Queue again every stored reply at or above the mark kept; how many."""
+        """Queue again every stored reply ordered at or above the mark kept; how many."""
         kept = await self._store.mark(MARK)
         if kept is None:
-            return 0  # a first run: nothing was confirmed before its reply was sent
-        self.handled_below = self._kept = kept
+            return 0  # a first start: nothing was confirmed before its reply was out
+        self._last = max(self._last, kept)
+        self._handled_below = self._kept = kept
         count = 0
         for user_id, session in await self._store.sessions_having(UNSENT, USER_PREFIX):
-            for update_id, reply in unsent_since(session, kept):
-                resend(user_id, update_id, reply)
+            for order, reply in unsent_since(session, kept):
+                resend(user_id, order, reply)
                 count += 1
         if count:
             log.warning("%d replies may not have been sent before a crash: sending them", count)
@@ -91,8 +108,8 @@ class SentMark:
             await self._store.set_mark(MARK, value)
             self._kept = value
 
-    async def run(self, clock: Clock) -> None:
+    async def run(self) -> None:
         """:meth:`keep` every :data:`KEEP_EVERY`, until cancelled."""
         while True:
-            await clock.sleep_until(clock.now() + KEEP_EVERY)
+            await self._clock.sleep_until(self._clock.now() + KEEP_EVERY)
             await self.keep()

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import os
 import signal
@@ -143,10 +142,7 @@ async def _serve_until_stopped(
             _keep_running(door.schedule.run, "scheduler", door.metrics), name="schedule"
         ),
         asyncio.create_task(
-            _keep_running(
-                functools.partial(door.mark.run, door.coach.clock), "sent mark", door.metrics
-            ),
-            name="sent mark",
+            _keep_running(door.mark.run, "sent mark", door.metrics), name="sent mark"
         ),
     ]
     polling: asyncio.Task[None] | None = None

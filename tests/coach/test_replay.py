@@ -8,7 +8,7 @@ import pytest
 from bot.app import App
 from bot.coach.actions import Button, Edit, End, Picture, Reply, Send, StartTimer
 from bot.coach.events import Event, Press, Text, TimerFired
-from bot.coach.replay import DELIVERED, UNSENT, decode, encode
+from bot.coach.replay import UNSENT, Delivery, decode, encode
 from bot.store.base import Record, UserRow
 from tests.coach.test_engine import USER, Talk, timer_of
 
@@ -22,7 +22,9 @@ async def snapshot(app: App) -> tuple[UserRow | None, list[Record]]:
     return await app.store.load(USER), await app.store.records(USER)
 
 
-async def deliver(app: App, event: Event, delivery: int, sent_below: int | None = None) -> Reply:
+async def deliver(app: App, event: Event, key: int, sent_below: int | None = None) -> Reply:
+    """Delivery ``key``, ordered by its key (as Telegram's ids mostly are)."""
+    delivery = Delivery(key, order=key)
     return await app.coach.handle(USER, event, delivery=delivery, sent_below=sent_below)
 
 
@@ -34,7 +36,7 @@ async def test_a_text_answer_delivered_again_is_replayed_not_read_again(
     first = await deliver(coach_app, Text("Sam"), 10)
     assert first.texts() == ["Hello Sam. Calm?"]
     before = await snapshot(coach_app)
-    assert before[0] is not None and before[0].session[DELIVERED] == 10
+    assert before[0] is not None and [e[0] for e in before[0].session[UNSENT]] == [10]
 
     again = await deliver(coach_app, Text("Sam"), 10)
     assert again == first, "the same reply, buttons and all"
@@ -44,7 +46,7 @@ async def test_a_text_answer_delivered_again_is_replayed_not_read_again(
     moved = await deliver(coach_app, Press(calm), 11)
     assert moved.texts() == ["Talk to your partner?"]
     after = await coach_app.store.load(USER)
-    assert after is not None and after.session[DELIVERED] == 11
+    assert after is not None and [e[0] for e in after.session[UNSENT]] == [10, 11]
     assert after.session["frames"] != before[0].session["frames"]
 
 
@@ -122,10 +124,21 @@ async def test_only_replies_not_known_sent_are_kept(talk: Talk, coach_app: App) 
     assert await kept(coach_app) == [73]
 
 
+async def test_a_lower_id_after_a_long_silence_is_a_new_delivery(
+    talk: Talk, coach_app: App
+) -> None:
+    # After a week without updates Telegram picks the next update_id at random.
+    await talk.onboard()
+    await talk("/talk")
+    await coach_app.coach.handle(USER, Text("Sam"), delivery=Delivery(900_000, order=1))
+    reply = await coach_app.coach.handle(USER, Text("/stop"), delivery=Delivery(17, order=2))
+    assert reply.texts() == ["STOPPED"]
+
+
 async def kept(app: App) -> list[int]:
     row = await app.store.load(USER)
     assert row is not None
-    return [number for number, _ in row.session[UNSENT]]
+    return [key for key, _, _ in row.session[UNSENT]]
 
 
 def test_replies_are_stored_as_json_without_pictures() -> None:

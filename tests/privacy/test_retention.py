@@ -9,7 +9,7 @@ import pytest
 from bot.app import App
 from bot.clock import ManualClock
 from bot.coach.events import Text
-from bot.coach.replay import UNSENT
+from bot.coach.replay import UNSENT, Delivery
 from bot.config import ConfigError
 from bot.dialogue.schema import Dialogue
 from bot.privacy.retention import (
@@ -108,7 +108,7 @@ def test_every_kind_that_can_hold_typed_text_is_a_note_kind(app: App) -> None:
 async def test_replies_kept_for_a_replay_go_with_the_place(app: App, clock: ManualClock) -> None:
     who = Person(app, "tg:1")
     await who.onboard()
-    await app.coach.handle(who.user, Text("/validate"), delivery=9)
+    await app.coach.handle(who.user, Text("/validate"), delivery=Delivery(9, order=9))
     row = await app.store.load(who.user)
     assert row is not None and UNSENT in row.session
     await clock.advance(days=2)

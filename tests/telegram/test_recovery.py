@@ -18,29 +18,33 @@ def restarted(app: App, ptb: LimitedBot) -> TelegramDoor:
     return TelegramDoor(app.coach, app.catalog, ptb)
 
 
+async def held_back(api: FakeBotAPI, ptb: LimitedBot, door: TelegramDoor) -> int:
+    """/start handled and confirmed, its reply waiting out flood control; the mark."""
+    door.mark.handled()
+    api.fail_next(ANA, count=1, retry_after=30)
+    await door.take([text_update(ptb, "/start", update_id=5)])
+    door.mark.handled()
+    await api.wait_until(lambda: any(c.status == 429 for c in api.calls_to(chat_id=ANA)))
+    mark = door.mark.value()
+    assert mark is not None
+    return mark
+
+
 async def test_the_mark_stays_below_a_reply_not_yet_out(
     app: App, api: FakeBotAPI, ptb: LimitedBot, door: TelegramDoor
 ) -> None:
     assert door.mark.value() is None, "nothing known before the poller reports"
-    door.mark.handled(5)
-    assert door.mark.value() == 5
-    api.fail_next(ANA, count=1, retry_after=30)
-    await door.take([text_update(ptb, "/start", update_id=5)])
-    door.mark.handled(6)
-    await api.wait_until(lambda: any(c.status == 429 for c in api.calls_to(chat_id=ANA)))
-    assert door.mark.value() == 5, "the reply to update 5 waits out flood control"
+    mark = await held_back(api, ptb, door)
+    assert mark == door.outbox.first_unsent(), "the order of the reply held back"
+    assert door.mark.next_order() > mark
     await door.mark.keep()
-    assert await app.store.mark(MARK) == 5
+    assert await app.store.mark(MARK) == mark
 
 
 async def test_a_reply_held_at_a_crash_is_sent_at_the_next_start(
     app: App, api: FakeBotAPI, ptb: LimitedBot, door: TelegramDoor
 ) -> None:
-    door.mark.handled(5)
-    api.fail_next(ANA, count=1, retry_after=30)
-    await door.take([text_update(ptb, "/start", update_id=5)])
-    door.mark.handled(6)
-    await api.wait_until(lambda: any(c.status == 429 for c in api.calls_to(chat_id=ANA)))
+    await held_back(api, ptb, door)
     await door.mark.keep()
     await door.outbox.drain(0)  # the crash: the held reply is never sent
     assert api.messages(ANA) == []
@@ -56,12 +60,11 @@ async def test_a_reply_held_at_a_crash_is_sent_at_the_next_start(
 async def test_replies_known_sent_are_not_sent_again(
     app: App, api: FakeBotAPI, ptb: LimitedBot, door: TelegramDoor
 ) -> None:
-    door.mark.handled(5)
     await door.take([text_update(ptb, "/start", update_id=5)])
-    door.mark.handled(6)
+    door.mark.handled()
     await door.outbox.drain(5)
     await door.mark.keep()
-    assert await app.store.mark(MARK) == 6
+    assert await app.store.mark(MARK) == door.mark.next_order(), "every order given is out"
     assert await restarted(app, ptb).recover() == 0
     assert len(api.messages(ANA)) == 1
 
@@ -73,3 +76,15 @@ async def test_a_first_start_has_nothing_to_send_again(
     await door.outbox.drain(0)
     assert await app.store.mark(MARK) is None
     assert await restarted(app, ptb).recover() == 0
+
+
+async def test_orders_rise_across_restarts(
+    app: App, api: FakeBotAPI, ptb: LimitedBot, door: TelegramDoor
+) -> None:
+    mark = await held_back(api, ptb, door)  # the clock stands still: only the mark says
+    await door.mark.keep()
+    await door.outbox.drain(0)
+    after = restarted(app, ptb)
+    assert await after.recover() == 1
+    assert after.mark.next_order() > mark
+    await after.outbox.drain(5)
