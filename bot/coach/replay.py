@@ -31,6 +31,8 @@ from bot.coach.actions import Action, Button, Edit, End, Reply, Send, StartTimer
 
 UNSENT = "unsent"
 """Session key: ``[key, order, reply]`` of the deliveries whose replies may not be sent."""
+ORDER = 1
+"""Where an ``unsent`` entry holds its order."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,7 +83,7 @@ def _entries(session: Mapping[str, Any]) -> Iterator[tuple[int, int, object]]:
     stored = session.get(UNSENT)
     for entry in stored if isinstance(stored, list) else []:
         match entry:
-            case [int(key), int(order), reply]:
+            case [int(key), int(order), reply]:  # the order at ORDER
                 yield key, order, reply
 
 

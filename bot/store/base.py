@@ -88,8 +88,12 @@ class Store(Protocol):
     async def forget(self, user_id: str) -> None:
         """Delete every row about the user, in every table."""
 
-    async def sessions_having(self, key: str, scope: str = "") -> list[tuple[str, JSON]]:
-        """``(user id, session)`` of the users in ``scope`` whose session holds ``key``."""
+    async def sessions_listing(
+        self, key: str, *, position: int, at_least: int, scope: str = ""
+    ) -> list[tuple[str, JSON]]:
+        """``(user id, session)`` of the users in ``scope`` whose session holds a list
+        ``key`` with an entry (itself a list) whose item ``position`` is ``at_least``
+        or more."""
 
     async def mark(self, name: str) -> int | None:
         """A number kept between runs under ``name``; ``None`` if it was never set."""

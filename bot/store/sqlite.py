@@ -217,11 +217,16 @@ class SQLiteStore:
             for table, column in USER_TABLES.items():
                 await self._db.execute(f"DELETE FROM {table} WHERE {column} = ?", (user_id,))
 
-    async def sessions_having(self, key: str, scope: str = "") -> list[tuple[str, JSON]]:
+    async def sessions_listing(
+        self, key: str, *, position: int, at_least: int, scope: str = ""
+    ) -> list[tuple[str, JSON]]:
+        # Searched in SQLite: parsing every session in Python takes seconds at 100,000.
         query = (
-            f"SELECT id, session FROM users WHERE json_type(session, ?) IS NOT NULL AND {_SCOPE}"
+            f"SELECT id, session FROM users WHERE {_SCOPE} AND EXISTS (SELECT 1 FROM"
+            " json_each(session, ?) WHERE json_extract(value, ?) >= ?)"
         )
-        rows = await self._db.execute_fetchall(query, (f"$.{key}", *scope_params(scope)))
+        params = (*scope_params(scope), f"$.{key}", f"$[{position}]", at_least)
+        rows = await self._db.execute_fetchall(query, params)
         return [(user_id, json.loads(session)) for user_id, session in rows]
 
     async def mark(self, name: str) -> int | None:

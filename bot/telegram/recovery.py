@@ -29,7 +29,7 @@ from datetime import timedelta
 
 from bot.clock import Clock
 from bot.coach.actions import Reply
-from bot.coach.replay import UNSENT, unsent_since
+from bot.coach.replay import ORDER, UNSENT, unsent_since
 from bot.store.base import Store
 from bot.telegram.outbox import Outbox
 from bot.telegram.updates import USER_PREFIX
@@ -93,7 +93,10 @@ class SentMark:
         self._last = max(self._last, kept)
         self._handled_below = self._kept = kept
         count = 0
-        for user_id, session in await self._store.sessions_having(UNSENT, USER_PREFIX):
+        found = await self._store.sessions_listing(
+            UNSENT, position=ORDER, at_least=kept, scope=USER_PREFIX
+        )
+        for user_id, session in found:
             for order, reply in unsent_since(session, kept):
                 resend(user_id, order, reply)
                 count += 1
