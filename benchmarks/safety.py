@@ -1,46 +1,86 @@
-"""Crisis-screen speed: compile time at start-up and time per message.
+"""Crisis-screen cost: start-up (rules compiled, model trained or read from the cache),
+memory, and time per message for each tier.
 
 .venv/bin/python -m benchmarks.safety
+
+Training is timed on one core (BLAS threads pinned to one through threadpoolctl) on the
+``train`` part of ``dialogues/safety_phrases/en.yaml``, as a bot process does it on its
+first start; later starts read the model from the cache.
 """
 
 from __future__ import annotations
 
 import statistics
+import tempfile
 import time
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
 
-from bot.safety.evaluate import PhraseSet
+from threadpoolctl import threadpool_limits
+
+from bot.safety.learned import LearnedStage, load_or_train
+from bot.safety.phrases import NONE, LabelledPhrases
 from bot.safety.screen import Screen
+from bot.safety.tiers import CrisisScreen
 
 REPO = Path(__file__).resolve().parent.parent
-ROUNDS = 5
+SAFETY = REPO / "dialogues" / "safety.yaml"
+PHRASES = REPO / "dialogues" / "safety_phrases" / "en.yaml"
+ROUNDS = 3
 
 
 def main() -> None:
+    phrases = LabelledPhrases.from_yaml(PHRASES)
+    examples = phrases.train.examples()
+    rows: list[tuple[str, str]] = []
+
     started = time.perf_counter()
-    screen = Screen.from_yaml(REPO / "dialogues" / "safety.yaml")
-    compile_seconds = time.perf_counter() - started
-    phrases = PhraseSet.from_yaml(REPO / "tests" / "safety" / "phrases.yaml")
-    negatives = phrases.negatives
-    positives = [p for items in phrases.positives.values() for p in items]
+    rules = Screen.from_yaml(SAFETY)
+    rows.append(("rules: compile at start-up", f"{time.perf_counter() - started:.2f} s"))
+
+    with threadpool_limits(limits=1):
+        tracemalloc.start()
+        started = time.perf_counter()
+        stage = LearnedStage.train(examples)
+        seconds = time.perf_counter() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    rows.append((f"learned: train on {len(examples):,} phrases, one core", f"{seconds:.2f} s"))
+    rows.append(("learned: peak memory while training", f"{peak / 2**20:.0f} MiB"))
+
+    with tempfile.TemporaryDirectory() as cache:
+        load_or_train(phrases, Path(cache))
+        started = time.perf_counter()
+        tracemalloc.start()
+        load_or_train(phrases, Path(cache))
+        held, _ = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        rows.append(("learned: read from the cache", f"{time.perf_counter() - started:.2f} s"))
+        rows.append(("learned: memory held by the model", f"{held / 2**20:.0f} MiB"))
+
+    crisis = CrisisScreen.load(SAFETY)
+    ordinary = [text for text, label in examples if label == NONE]
+    disclosures = [text for text, label in examples if label != NONE]
     long_text = ("we argued again and i'm tired, nothing else. " * 300)[:10_000]
-    rows = [
-        ("compile at start-up", f"{compile_seconds:.2f} s"),
-        ("per ordinary message (median)", _per_call(screen, negatives)),
-        ("per crisis message (median)", _per_call(screen, positives)),
-        ("10,000-character message", _per_call(screen, [long_text])),
+    rows += [
+        ("rules only, ordinary message (median)", _per_call(rules.classify, ordinary)),
+        ("learned only, ordinary message (median)", _per_call(stage.estimate, ordinary)),
+        ("both tiers, ordinary message (median)", _per_call(crisis.assess, ordinary)),
+        ("both tiers, disclosure (median)", _per_call(crisis.assess, disclosures)),
+        ("both tiers, 10,000-character message", _per_call(crisis.assess, [long_text])),
     ]
     width = max(len(name) for name, _ in rows)
     for name, value in rows:
         print(f"{name:<{width}}  {value}")
 
 
-def _per_call(screen: Screen, texts: list[str]) -> str:
+def _per_call(function: Callable[[str], object], texts: list[str]) -> str:
     timings = []
     for _ in range(ROUNDS):
         for text in texts:
             started = time.perf_counter()
-            screen.classify(text)
+            function(text)
             timings.append(time.perf_counter() - started)
     median = statistics.median(timings)
     return f"{median * 1e6:,.0f} µs" if median < 1e-3 else f"{median * 1e3:,.1f} ms"

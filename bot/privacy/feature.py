@@ -101,6 +101,9 @@ def stats_text(coach: Coach, row: UserRow, found: Counts) -> str:
     ]
     if found.subscriptions is not None:
         text.append(line("stats_subscriptions", found.subscriptions))
+    if found.crises:
+        text.append(line("stats_crises", sum(found.crises.values())))
+        text += [f"• {category}: {count}" for category, count in found.crises.items()]
     return "\n".join(text)
 
 

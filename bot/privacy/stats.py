@@ -23,6 +23,8 @@ class Counts:
     in_practice: int
     records: dict[str, int] = field(default_factory=dict)
     subscriptions: int | None = None
+    crises: dict[str, int] = field(default_factory=dict)
+    """Crisis answers (records of kind ``safety``) by category, harm to a partner included."""
 
 
 async def counts(store: SQLiteStore) -> Counts:
@@ -38,7 +40,13 @@ async def counts(store: SQLiteStore) -> Counts:
     subscriptions = None
     if SUBSCRIPTIONS in await store.table_names():
         (subscriptions,) = await _row(db, f"SELECT count(*) FROM {SUBSCRIPTIONS}")
-    return Counts(users, active, in_practice, records, subscriptions)
+    by_category = (
+        "SELECT json_extract(data, '$.category') AS category, count(*) FROM records"
+        " WHERE kind = 'safety' GROUP BY category ORDER BY category"
+    )
+    async with db.execute(by_category) as c:
+        crises = {str(category): int(count) async for category, count in c}
+    return Counts(users, active, in_practice, records, subscriptions, crises)
 
 
 async def _row(db: aiosqlite.Connection, query: str) -> tuple[int, ...]:

@@ -3,13 +3,18 @@
 Every free-text message passes :func:`screen_text` before any dialogue sees it, in every
 state of every dialogue and before consent: on a disclosure the user gets caring words,
 helplines for their country, a grounding exercise that does not cost them their place,
-and a way back. ``/help_now`` shows the helplines from anywhere, so one "you
-misunderstood" never hides them. A disclosure of fear or violence from a partner turns
-on partner-safe mode, said once, without blame.
+and a way back. When only the learned stage fired and it is unsure, the person is first
+asked whether they are safe: "No" or "Not sure" brings the same answer, "Yes" goes back
+to the very step they were at. ``/help_now`` shows the helplines from anywhere (asking the
+country first when it is not known), so one "you misunderstood" never hides them. A
+disclosure of fear or violence from a partner turns on partner-safe mode, said once,
+without blame; the person's own urge to hurt their partner does not (that mode is for
+people who are afraid), but it does leave any step that leads back to the partner.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -17,20 +22,31 @@ from pathlib import Path
 from bot.coach.actions import Button, Send
 from bot.coach.extensions import Extensions
 from bot.coach.turn import Turn
-from bot.safety.resources import ResourcesFile, render, resources_for
-from bot.safety.screen import Detection, Screen
+from bot.safety.resources import ResourcesFile, find_country, render, resources_for
+from bot.safety.tiers import CrisisScreen, Verdict
 from bot.store.base import Record
 
 PREFIX = "h"
 PARTNER_CATEGORIES = frozenset({"partner_violence_fear", "sexual_coercion"})
+OWN_HARM = "harm_to_partner"
 GROUNDING = "grounding"
+HELPLINES = "helplines"
+"""The dialogue that asks for the country (typed or pressed) before showing helplines."""
+ANSWERS = ("yes", "no", "unsure")
+"""The answers to "Are you safe right now?"; only "yes" goes back without the answer."""
 
 
 @lru_cache(maxsize=4)
-def _compiled(path: Path, modified: float) -> Screen:
-    """Compiling the patterns takes about a second: once per file version, not per app."""
-    del modified  # part of the cache key only
-    return Screen.from_yaml(path)
+def _compiled(path: Path, modified: float, phrases_modified: float) -> CrisisScreen:
+    """Compiling the rules and loading (or training) the learned stage takes a second or
+    two: once per version of the files, not per app."""
+    del modified, phrases_modified  # part of the cache key only
+    return CrisisScreen.load(path)
+
+
+def _newest_change(directory: Path) -> float:
+    """When the labelled phrases last changed (0.0 when there are none)."""
+    return max((file.stat().st_mtime for file in directory.glob("*.yaml")), default=0.0)
 
 
 @lru_cache(maxsize=4)
@@ -43,14 +59,15 @@ def _resources(path: Path, modified: float) -> ResourcesFile:
 class Safety:
     """The loaded screen and helplines, and the turn hooks that use them."""
 
-    screen: Screen
+    screen: CrisisScreen
     resources: ResourcesFile
 
     @classmethod
     def load(cls, dialogues: Path) -> Safety:
         screen_file, resources_file = dialogues / "safety.yaml", dialogues / "resources.yaml"
+        phrases = screen_file.resolve().parent / "safety_phrases"
         return cls(
-            _compiled(screen_file, screen_file.stat().st_mtime),
+            _compiled(screen_file, screen_file.stat().st_mtime, _newest_change(phrases)),
             _resources(resources_file, resources_file.stat().st_mtime),
         )
 
@@ -59,21 +76,34 @@ class Safety:
             text_screens=(self.screen_text,),
             commands={"help_now": self.help_now},
             presses={PREFIX: self.press},
+            effects={
+                "offer_countries": self.offer_countries_effect,
+                "find_country": self.find_country,
+                "show_helplines": self.show_helplines,
+            },
         )
 
     # --- hooks ---------------------------------------------------------------------------
 
     def screen_text(self, turn: Turn, text: str) -> bool:
-        detection = self.screen.classify(text, turn.row.locale)
-        if detection is None:
+        verdict = self.screen.assess(text, turn.row.locale)
+        if verdict is None:
             return False
-        turn.records.append(Record("safety", {"category": detection.category}, turn.now))
-        self.answer(turn, detection)
+        if verdict.ask:
+            turn.records.append(Record("safety_question", {"category": verdict.category}, turn.now))
+            self.ask(turn, verdict.category)
+        else:
+            self.answer(turn, verdict)
         return True
 
     def help_now(self, turn: Turn, args: str) -> None:
+        """Helplines at once when the country is known; otherwise ask for it first, on top
+        of whatever was running, so that the person keeps their place."""
         del args
-        self.send_helplines(turn, None)
+        if isinstance(turn.row.profile.get("country"), str):
+            self.send_helplines(turn, None)
+        else:
+            turn.interrupt(HELPLINES)
 
     def press(self, turn: Turn, data: str) -> None:
         action, _, value = data.removeprefix(f"{PREFIX}:").partition(":")
@@ -87,24 +117,47 @@ class Safety:
         elif action == "country":
             self.offer_countries(turn)
         elif action == "in" and value in self.resources.countries:
-            turn.store("country", value)
-            self.send_helplines(turn, None)
+            self.choose_country(turn, value)
+        elif action in ANSWERS and value in self.screen.rules.categories:
+            self.safe_answer(turn, action, value)
         else:
             turn.say_string("broken_button")
 
     # --- what the user sees ----------------------------------------------------------------
 
-    def answer(self, turn: Turn, detection: Detection) -> None:
-        caring = self.screen.message(detection.category, turn.row.locale)
-        helplines = self.helplines(turn, detection.categories)
+    def ask(self, turn: Turn, category: str) -> None:
+        """ "Are you safe right now?" with Yes / No / Not sure; the category rides along in
+        the buttons so the answer needs no stored state."""
+        question = self.screen.rules.question(category, turn.row.locale)
+        buttons = tuple(
+            self.button(turn, f"safe_{answer}_button", f"{answer}:{category}") for answer in ANSWERS
+        )
+        turn.actions.append(Send(question, buttons))
+
+    def safe_answer(self, turn: Turn, answer: str, category: str) -> None:
+        turn.records.append(
+            Record("safety_answer", {"category": category, "answer": answer}, turn.now)
+        )
+        if answer == "yes":
+            turn.say_string("safe_yes")
+            self.way_back(turn)
+        else:
+            self.answer(turn, Verdict(category, (category,), "learned"))
+
+    def answer(self, turn: Turn, verdict: Verdict) -> None:
+        turn.records.append(Record("safety", {"category": verdict.category}, turn.now))
+        caring = self.screen.rules.message(verdict.category, turn.row.locale)
+        helplines = self.helplines(turn, verdict.categories)
         turn.actions.append(Send(f"{caring}\n\n{helplines}"))
-        if PARTNER_CATEGORIES & set(detection.categories):
+        if PARTNER_CATEGORIES & set(verdict.categories):
             self.turn_on_partner_safe(turn)
+        elif OWN_HARM in verdict.categories:
+            self.leave_partner_facing_step(turn)
         buttons = [self.button(turn, "crisis_ground_button", "ground")]
         if turn.current_state() is not None:
             buttons.append(self.button(turn, "crisis_back_button", "back"))
         buttons.append(self.button(turn, "crisis_misread_button", "misread"))
-        turn.actions.append(Send(self.screen.way_back(turn.row.locale), tuple(buttons)))
+        turn.actions.append(Send(self.screen.rules.way_back(turn.row.locale), tuple(buttons)))
 
     def send_helplines(self, turn: Turn, categories: tuple[str, ...] | None) -> None:
         buttons = (
@@ -127,6 +180,32 @@ class Safety:
         )
         turn.say_string("country_prompt", buttons=buttons)
 
+    def choose_country(self, turn: Turn, code: str) -> None:
+        """A country button: keep it, and show its helplines (finishing the country question
+        if it was asked by the helplines dialogue)."""
+        turn.store("country", code)
+        frame = turn.session.top
+        if frame is not None and frame.dialogue == HELPLINES and frame.state == "ask":
+            turn.go("typed")  # as if typed: that step sees the country is known
+        else:
+            self.send_helplines(turn, None)
+
+    # --- effects of dialogues/helplines.yaml ----------------------------------------------
+
+    def offer_countries_effect(self, turn: Turn, args: Mapping[str, str]) -> None:
+        del args
+        self.offer_countries(turn)
+
+    def find_country(self, turn: Turn, args: Mapping[str, str]) -> None:
+        """A typed country ("UK", "Deutschland", "usa") kept as its code when recognised."""
+        code = find_country(args.get("typed", ""), self.resources)
+        if code is not None:
+            turn.store("country", code)
+
+    def show_helplines(self, turn: Turn, args: Mapping[str, str]) -> None:
+        del args
+        self.send_helplines(turn, None)
+
     def way_back(self, turn: Turn) -> None:
         if turn.current_state() is None:
             turn.say_string("idle")
@@ -141,6 +220,11 @@ class Safety:
         turn.store("partner_safe", True)
         turn.store("afraid_of_partner", True)
         turn.say_string("partner_safe_on")
+        self.leave_partner_facing_step(turn)
+
+    @staticmethod
+    def leave_partner_facing_step(turn: Turn) -> None:
+        """A step that would send them back to their partner is not theirs to return to."""
         frame, state = turn.session.top, turn.current_state()
         if frame is not None and state is not None and state.partner_facing:
             turn.session.frames.clear()

@@ -14,6 +14,7 @@ such as "en-GB", else a language hint such as "de" -> DE, else the international
 from __future__ import annotations
 
 from collections.abc import Iterable
+from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
@@ -90,11 +91,14 @@ class CountryResources(_Strict):
     """The lines of one country (or of the international fallback, whose emergency is None).
 
     ``inferred`` is set by :func:`resources_for` when the country was guessed from a locale
-    rather than known; rendering then adds the international fallback too.
+    rather than known; rendering then adds the international fallback too. ``called`` lists
+    what people type for the country in any language ("uk", "britain", "deutschland"), for
+    :func:`find_country`.
     """
 
     code: str = ""
     name: LocalText
+    called: list[str] = Field(default_factory=list)
     emergency: Emergency | None
     lines: list[Line] = Field(min_length=1)
     also_international: bool = False
@@ -207,6 +211,37 @@ def resources_for(
     if hinted is None:
         return fallback
     return data.countries[hinted].model_copy(update={"inferred": True})
+
+
+def _folded(text: str) -> str:
+    """Lower case, letters only, single spaces: "  U.S.A.! " -> "usa", "New-Zealand" ->
+    "new zealand"."""
+    kept = "".join(c if c.isalnum() or c.isspace() or c == "-" else "" for c in text.casefold())
+    return " ".join(kept.replace("-", " ").split())
+
+
+def find_country(typed: str, data: ResourcesFile | None = None) -> str | None:
+    """The country code for what someone typed: a code ("UK", "de"), a name in any locale
+    of the file, or one of the country's ``called`` words, forgiving a small typo
+    ("germny"). ``None`` when nothing is close enough: better to ask again than to show
+    another country's numbers."""
+    data = data or default_resources()
+    wanted = _folded(typed)
+    if not wanted:
+        return None
+    names: dict[str, str] = {}
+    for code, country in data.countries.items():
+        if code == data.international:
+            continue
+        for name in [code, *country.name.values(), *country.called]:
+            names[_folded(name)] = code
+    for alias, code in data.aliases.items():
+        names[_folded(alias)] = _known(code, data) or code
+    for candidate in (wanted, wanted.removeprefix("the ")):
+        if candidate in names:
+            return names[candidate]
+    close = get_close_matches(wanted, [name for name in names if len(name) > 3], n=1, cutoff=0.8)
+    return names[close[0]] if close else None
 
 
 def _chosen_lines(country: CountryResources, categories: set[str] | None) -> list[Line]:

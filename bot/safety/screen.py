@@ -32,6 +32,8 @@ NAME = r"^[a-z][a-z0-9_]*$"
 Name = Annotated[str, Field(pattern=NAME)]
 FRAGMENT_REF = re.compile(r"<([a-z][a-z0-9_]*)>")
 MAX_FRAGMENT_DEPTH = 5
+DEFAULT_QUESTION = "default"
+"""The key of the question asked when unsure, for categories without one of their own."""
 
 # --- normalisation -------------------------------------------------------------------------
 
@@ -140,13 +142,40 @@ class Grounding(_Strict):
     outro: str = ""
 
 
+class LearnedSpec(_Strict):
+    """The learned second stage of a locale: where its labelled phrases are (relative to
+    the dialogues folder) and the two thresholds on its risk estimate. At ``answer_at`` and
+    above the crisis answer is given at once; from ``ask_at`` up to it, the person is first
+    asked whether they are safe; below ``ask_at`` the message goes on to the dialogue.
+    When the rules fire on a message the learned stage finds harmless (a risk below
+    ``confirm_rules_at``: "years ago he hit me, I'm safe now"), the person is asked too,
+    rather than answered: still caught, at the cost of one question. Messages shorter than
+    ``min_words`` ("yes", "not now", a typed button) are left to the rules: there is too
+    little in them for n-grams to judge."""
+
+    phrases: str = Field(min_length=1)
+    ask_at: float = Field(gt=0.0, lt=1.0)
+    answer_at: float = Field(gt=0.0, le=1.0)
+    confirm_rules_at: float = Field(default=0.0, ge=0.0, lt=1.0)
+    min_words: int = Field(default=3, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> LearnedSpec:
+        if self.answer_at < self.ask_at:
+            raise ValueError("answer_at must not be below ask_at")
+        return self
+
+
 class LocaleSafety(_Strict):
-    """Everything for one language: reusable regex fragments, patterns, and the words the bot
-    says on detection (a caring message per category, the grounding exercise, the way back)."""
+    """Everything for one language: reusable regex fragments, patterns, the learned stage,
+    and the words the bot says on detection (a caring message per category, the question
+    asked when unsure, the grounding exercise, the way back)."""
 
     fragments: dict[Name, str] = Field(default_factory=dict)
     patterns: dict[Name, CategoryPatterns] = Field(default_factory=dict)
+    learned: LearnedSpec | None = None
     messages: dict[Name, str] = Field(default_factory=dict)
+    questions: dict[Name, str] = Field(default_factory=dict)
     grounding: Grounding | None = None
     way_back: str = ""
 
@@ -174,7 +203,8 @@ class SafetyFile(_Strict):
             raise ValueError(f"fallback locale '{self.fallback_locale}' has no entry")
         known = set(self.categories)
         for code, spec in self.locales.items():
-            unknown = (set(spec.patterns) | set(spec.messages)) - known
+            named = set(spec.patterns) | set(spec.messages) | set(spec.questions)
+            unknown = named - known - {DEFAULT_QUESTION}
             if unknown:
                 raise ValueError(f"locale '{code}' names unknown categories {sorted(unknown)}")
         missing = known - set(fallback.messages)
@@ -183,6 +213,8 @@ class SafetyFile(_Strict):
                 f"fallback locale needs a message for every category (missing {sorted(missing)}),"
                 " a grounding exercise and a way_back text"
             )
+        if DEFAULT_QUESTION not in fallback.questions:
+            raise ValueError(f"fallback locale needs a '{DEFAULT_QUESTION}' question")
         return self
 
 
@@ -527,14 +559,14 @@ class Screen:
         """Category ids in priority order."""
         return tuple(self.spec.categories)
 
-    def _resolve(self, locale: object) -> str:
+    def resolve(self, locale: object) -> str:
         """The locale whose text to use: the message's language if present, else fallback."""
         language = _language(locale)
         return language if language in self.spec.locales else self.spec.fallback_locale
 
     def _compiled_for(self, locale: object) -> tuple[_CompiledLocale, ...]:
         """Pattern sets to run: the locale's own, then the fallback's (people switch language)."""
-        code = self._resolve(locale)
+        code = self.resolve(locale)
         fallback = self.spec.fallback_locale
         if code == fallback:
             return (self._locales[fallback],)
@@ -558,13 +590,22 @@ class Screen:
 
     def message(self, category: str, locale: str = "en") -> str:
         """The caring words for a detected category, in the locale (or the fallback)."""
-        own = self.spec.locales[self._resolve(locale)].messages.get(category)
+        own = self.spec.locales[self.resolve(locale)].messages.get(category)
         fallback = self.spec.locales[self.spec.fallback_locale].messages
         return own or fallback.get(category) or fallback[self.spec.categories[0]]
 
+    def question(self, category: str, locale: str = "en") -> str:
+        """What to ask when the learned stage is unsure ("Are you safe right now?")."""
+        for code in (self.resolve(locale), self.spec.fallback_locale):
+            questions = self.spec.locales[code].questions
+            found = questions.get(category) or questions.get(DEFAULT_QUESTION)
+            if found:
+                return found
+        raise LookupError("the fallback locale always has a default question")
+
     def grounding(self, locale: str = "en") -> Grounding:
         """The grounding exercise in the locale (or the fallback)."""
-        own = self.spec.locales[self._resolve(locale)].grounding
+        own = self.spec.locales[self.resolve(locale)].grounding
         fallback = self.spec.locales[self.spec.fallback_locale].grounding
         chosen = own or fallback
         assert chosen is not None  # guaranteed by SafetyFile validation
@@ -572,7 +613,7 @@ class Screen:
 
     def way_back(self, locale: str = "en") -> str:
         """The line that offers a way back to the dialogue (and mentions /help_now)."""
-        own = self.spec.locales[self._resolve(locale)].way_back
+        own = self.spec.locales[self.resolve(locale)].way_back
         return own or self.spec.locales[self.spec.fallback_locale].way_back
 
 
@@ -597,4 +638,25 @@ def check_file(data: Any, source: SourceMap) -> list[Problem]:
                 except ValueError as error:
                     path = ("locales", code, "patterns", name, kind, index)
                     problems.append(source.problem(path, str(error)))
+        if locale.learned is not None:
+            found = _phrase_problem(locale.learned, source.file, set(model.categories))
+            if found:
+                problems.append(source.problem(("locales", code, "learned", "phrases"), found))
     return problems
+
+
+def _phrase_problem(spec: LearnedSpec, safety_file: Path, categories: set[str]) -> str:
+    """Why a locale's labelled phrases cannot train its learned stage ("" if they can)."""
+    from bot.safety.phrases import LabelledPhrases  # only the check needs them
+
+    path = safety_file.resolve().parent / spec.phrases
+    try:
+        phrases = LabelledPhrases.from_yaml(path)
+    except (OSError, ValueError, yaml.YAMLError) as error:
+        return f"labelled phrases {spec.phrases}: {error}"
+    unknown = phrases.categories() - categories
+    if unknown:
+        return f"labelled phrases {spec.phrases}: unknown categories {sorted(unknown)}"
+    if not phrases.train.positives or not phrases.train.negatives:
+        return f"labelled phrases {spec.phrases}: the train part needs positives and negatives"
+    return ""

@@ -42,7 +42,7 @@ def next_event(reply: Reply, rng: random.Random) -> Event | None:
         return TimerFired(timers[-1].token)
     if buttons and roll < 0.9:
         return Press(rng.choice(buttons).data)
-    return Text(rng.choice(["I don't know", "we argued about money again", "", "🙂", "ok"]))
+    return Text(rng.choice(["not sure really", "we argued about money again", "", "🙂", "ok"]))
 
 
 @pytest.mark.parametrize("afraid", [False, True], ids=["ordinary", "partner-safe"])

@@ -44,6 +44,20 @@ async def test_an_admin_gets_counts_and_no_content(admin_app: App, clock: Manual
     assert await admin_app.store.load(f"tg:{ADMIN}") is None
 
 
+async def test_crisis_answers_are_counted_by_category_own_violence_included(
+    admin_app: App,
+) -> None:
+    for number, text in enumerate(["i want to kill myself", "I hit her", "I slapped my wife"]):
+        person = Person(admin_app, f"cli:crisis-{number}")
+        await person.onboard()
+        await person(text)
+    (text,) = (await Person(admin_app, f"tg:{ADMIN}")("/stats")).texts()
+    lines = text.splitlines()
+    assert "Crisis answers, by category: 3" in lines
+    assert "• harm_to_partner: 2" in lines and "• suicide_self_harm: 1" in lines
+    assert "i want to kill myself" not in text and "slapped" not in text
+
+
 async def test_subscriptions_are_counted_when_the_schedule_table_exists(admin_app: App) -> None:
     await admin_app.store.connection.execute(
         "CREATE TABLE IF NOT EXISTS subscriptions (user_id TEXT NOT NULL)"

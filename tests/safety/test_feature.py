@@ -87,32 +87,190 @@ async def test_help_now_from_anywhere_and_saying_misunderstood_does_not_hide_it(
     misread = await app.coach.handle(user, Press(buttons(reply)["That's not what I meant"]))
     assert "/help_now" in misread.texts()[0]
     again = await app.coach.handle(user, Text("/help_now"))
-    assert "Emergency" in again.texts()[0]
+    assert "Which country are you in?" in again.texts()[0]
+    numbers = await app.coach.handle(user, Press(buttons(again)["United Kingdom"]))
+    assert "116 123" in numbers.texts()[0] and "999" in numbers.texts()[0]
 
 
 async def test_country_choice_changes_the_numbers(app: App) -> None:
     user = "cli:country"
     await onboard(app, user, afraid=False)
     reply = await app.coach.handle(user, Text("/help_now"))
-    reply = await app.coach.handle(user, Press(buttons(reply)["Numbers for another country"]))
     reply = await app.coach.handle(user, Press(buttons(reply)["Germany"]))
     assert "116 016" in reply.texts()[0] and "112" in reply.texts()[0]
     row = await app.store.load(user)
     assert row is not None and row.profile["country"] == "DE"
+    again = await app.coach.handle(user, Text("/help_now"))
+    assert "116 016" in again.texts()[0], "a known country is not asked again"
+    reply = await app.coach.handle(user, Press(buttons(again)["Numbers for another country"]))
+    reply = await app.coach.handle(user, Press(buttons(reply)["Ireland"]))
+    assert "1800 341 900" in reply.texts()[0]
 
 
-async def test_a_disclosure_of_partner_violence_turns_on_partner_safe_mode_once(app: App) -> None:
-    user = "cli:partner"
+@pytest.mark.parametrize(
+    ("typed", "number"),
+    [("UK", "116 123"), ("Deutschland", "116 016"), ("usa", "988"), ("germny", "116 016")],
+)
+async def test_help_now_understands_a_typed_country_and_keeps_the_place(
+    app: App, typed: str, number: str
+) -> None:
+    user = f"cli:typed-{typed}"
     await onboard(app, user, afraid=False)
-    await app.coach.handle(user, Text("/repair"))
-    reply = await app.coach.handle(user, Text(PARTNER))
+    first = await app.coach.handle(user, Text("/validate"))
+    asked = await app.coach.handle(user, Text("/help_now"))
+    assert "Which country" in asked.texts()[0] and "Germany" in buttons(asked)
+    reply = await app.coach.handle(user, Text(typed))
     said = "\n".join(reply.texts())
-    assert "I won't suggest going back to talk" in said
+    assert number in said
+    assert reply.texts()[-1] == first.texts()[0], "back at the step they were at"
+
+
+async def test_an_unknown_typed_country_gets_help_that_works_anywhere(app: App) -> None:
+    user = "cli:narnia"
+    await onboard(app, user, afraid=False)
+    await app.coach.handle(user, Text("/help_now"))
+    reply = await app.coach.handle(user, Text("Narnia"))
+    said = "\n".join(reply.texts())
+    assert "Find A Helpline" in said and "local emergency number" in said
     row = await app.store.load(user)
-    assert row is not None and row.profile["partner_safe"] is True
-    assert row.session["frames"] == [], "a partner-facing step is not offered again"
-    reply = await app.coach.handle(user, Text(PARTNER))
-    assert "I won't suggest" not in "\n".join(reply.texts())
+    assert row is not None and "country" not in row.profile
+
+
+# --- the question when unsure ------------------------------------------------------------
+
+UNSURE = "he scares me"
+
+
+async def test_an_unsure_message_asks_first_and_yes_goes_back_to_the_same_step(app: App) -> None:
+    user = "cli:unsure-yes"
+    await onboard(app, user, afraid=False)
+    first = await app.coach.handle(user, Text("/validate"))
+    asked = await app.coach.handle(user, Text(UNSURE))
+    assert asked.texts() == ["That sounded heavy. Are you safe right now?"]
+    assert list(buttons(asked)) == ["Yes, I'm safe", "No", "Not sure"]
+    back = await app.coach.handle(user, Press(buttons(asked)["Yes, I'm safe"]))
+    assert "/help_now" in back.texts()[0]
+    assert back.texts()[-1] == first.texts()[0]
+    assert list(buttons(back))[:2] == ["Angry", "Afraid"]
+    assert [r.data for r in await app.store.records(user, "safety_question")] == [
+        {"category": "partner_violence_fear"}
+    ]
+
+
+@pytest.mark.parametrize("answer", ["No", "Not sure"])
+async def test_no_or_not_sure_brings_the_crisis_answer(app: App, answer: str) -> None:
+    user = f"cli:unsure-{answer}"
+    await onboard(app, user, afraid=False)
+    asked = await app.coach.handle(user, Text(UNSURE))
+    reply = await app.coach.handle(user, Press(buttons(asked)[answer]))
+    said = "\n".join(reply.texts())
+    assert "not a crisis service" in said and "Find A Helpline" in said
+    assert [r.data["category"] for r in await app.store.records(user, "safety")] == [
+        "partner_violence_fear"
+    ]
+
+
+async def test_a_forged_answer_to_the_question_is_refused(app: App) -> None:
+    user = "cli:forged-answer"
+    await onboard(app, user, afraid=False)
+    reply = await app.coach.handle(user, Press("h:no:not_a_category"))
+    assert "Emergency" not in "\n".join(reply.texts())
+    assert await app.store.records(user, "safety") == []
+
+
+# --- the person's own urge to hurt ----------------------------------------------------
+
+OWN = "I just pushed her, I'm so angry"
+
+
+async def test_own_violence_gets_distance_first_and_lines_for_ones_own_behaviour(
+    app: App,
+) -> None:
+    user = "cli:own"
+    await onboard(app, user, afraid=False)
+    row = await app.store.load(user)
+    assert row is not None
+    row.profile["country"] = "GB"
+    await app.store.save(row, [], app.coach.clock.now())
+    reply = await app.coach.handle(user, Text(OWN))
+    said = reply.texts()[0]
+    assert said.index("put down anything in your hands") < said.index("Respect Phoneline")
+    assert "0808 802 4040" in said and said.endswith("112 also works)")
+    assert "go back" not in said.lower()
+    row = await app.store.load(user)
+    assert row is not None and row.profile.get("partner_safe") is False, "not safety focus"
+    assert [r.data["category"] for r in await app.store.records(user, "safety")] == [
+        "harm_to_partner"
+    ]
+
+
+async def test_own_violence_leaves_a_step_that_leads_back_to_the_partner(app: App) -> None:
+    user = "cli:own-repair"
+    await onboard(app, user, afraid=False)
+    talk = next(
+        (d.id, name)
+        for d in app.catalog.dialogues.values()
+        for name, state in d.states.items()
+        if state.partner_facing and state.waits
+    )
+    await place(app, user, *talk)
+    await app.coach.handle(user, Text(OWN))
+    row = await app.store.load(user)
+    assert row is not None and row.session["frames"] == []
+
+
+# --- safety focus: the gaps --------------------------------------------------------------
+
+
+async def test_pause_in_safety_focus_asks_about_safety_first(app: App) -> None:
+    user = "cli:focus-pause"
+    await onboard(app, user, afraid=True)
+    reply = await app.coach.handle(user, Text("/pause"))
+    assert reply.texts() == ["Before anything else: are you safe right now?"]
+    safe = await app.coach.handle(user, Press(buttons(reply)["Yes"]))
+    assert "I've stopped" in buttons(safe)
+    await app.coach.handle(user, Text("/stop"))
+    reply = await app.coach.handle(user, Text("/pause"))
+    unsafe = await app.coach.handle(user, Press(buttons(reply)["No"]))
+    assert "Which country" in unsafe.texts()[0]
+    shown = await app.coach.handle(user, Press(buttons(unsafe)["United States"]))
+    said = "\n".join(shown.texts())
+    assert "1-800-799-7233" in said and "911" in said
+    assert {"Breathe with me", "Come back to the present"} <= set(buttons(shown))
+
+
+async def test_pause_without_safety_focus_starts_at_once(app: App) -> None:
+    user = "cli:plain-pause"
+    await onboard(app, user, afraid=False)
+    reply = await app.coach.handle(user, Text("/pause"))
+    assert "I've stopped" in buttons(reply)
+
+
+async def test_the_fear_answer_in_onboarding_offers_help_now(app: App) -> None:
+    user = "cli:fear-onboarding"
+    reply = await app.coach.handle(user, Text("/start"))
+    for label in ("Tell me more", "Okay", "Yes, I'm 18+ and agree", "Yes"):
+        reply = await app.coach.handle(user, Press(buttons(reply)[label]))
+    reply = await app.coach.handle(user, Press(buttons(reply)["Show me who can help"]))
+    reply = await app.coach.handle(user, Press(buttons(reply)["Australia"]))
+    said = "\n".join(reply.texts())
+    assert "1800 737 732" in said and "000" in said
+    assert "Got it" in buttons(reply), "onboarding carries on"
+
+
+async def test_a_hard_check_in_day_in_safety_focus_never_suggests_talking(app: App) -> None:
+    user = "cli:focus-checkin"
+    await onboard(app, user, afraid=True)
+    for _ in range(4):  # both variations, whichever comes
+        row = await app.store.load(user)
+        assert row is not None
+        row.session = {"frames": [{"dialogue": "checkin", "state": "note", "vars": {"tension": 5}}]}
+        await app.store.save(row, [], app.coach.clock.now())
+        reply = await app.coach.handle(user, Text("Nothing to add"))
+        said = "\n".join(reply.texts()).lower()
+        assert "heavy day" in said or "tense day" in said
+        assert "talk" not in said and "pause before" not in said
+        assert set(buttons(reply)) == {"Breathe with me", "Come back to the present"}
 
 
 async def test_hard_negatives_reach_the_dialogue(app: App) -> None:

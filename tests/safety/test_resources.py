@@ -18,6 +18,7 @@ from bot.safety.resources import (
     CountryResources,
     ResourcesFile,
     default_resources,
+    find_country,
     render,
     resources_for,
 )
@@ -39,6 +40,7 @@ EMERGENCY = {  # from RESOURCES.md
     "RU": ["112"],
 }
 UNCHECKED = {"ca_on_awhl", "in_women_police", "ru_anna"}  # marked "(check)" in RESOURCES.md
+UNCHECKED |= {"ca_on_mens_counselling_link"}  # harm_to_partner: found only in a press release
 CATEGORY_SETS: list[set[str] | None] = [
     None,
     {"suicide_self_harm"},
@@ -46,7 +48,7 @@ CATEGORY_SETS: list[set[str] | None] = [
     {"sexual_coercion"},
     {"child_at_risk"},
     {"eating_disorder"},
-    {"substance_emergency"},
+    {"medical_emergency"},
     {"partner_violence_fear", "child_at_risk"},
 ]
 
@@ -113,6 +115,43 @@ def test_unchecked_numbers_are_never_rendered(data: ResourcesFile, code: str) ->
 def test_lines_flagged_check_in_the_source_are_unchecked(data: ResourcesFile) -> None:
     unchecked = {line.id for c in data.countries.values() for line in c.lines if not line.checked}
     assert unchecked == UNCHECKED
+
+
+def test_people_worried_about_their_own_behaviour_get_their_lines(data: ResourcesFile) -> None:
+    def shown(code: str) -> str:
+        return render(resources_for(code, "en", data), ["harm_to_partner"], "en", data)
+
+    assert "0808 802 4040" in shown("GB")
+    assert "1300 766 491" in shown("AU") and "1300 789 978" in shown("AU")
+    assert "0800 456 450" in shown("NZ") and "0508 744 633" in shown("NZ")
+    assert "1-800-799-7233" in shown("US")
+    assert "211" not in shown("CA").split("Emergency")[0], "an unchecked line is never shown"
+    for code in data.countries:
+        assert shown(code).splitlines()[-1].startswith("Emergency"), code
+
+
+@pytest.mark.parametrize(
+    ("typed", "code"),
+    [
+        ("UK", "GB"),
+        ("uk", "GB"),
+        ("Deutschland", "DE"),
+        ("usa", "US"),
+        ("U.S.A.", "US"),
+        ("the States", "US"),
+        ("Россия", "RU"),
+        ("españa", "ES"),
+        ("New-Zealand", "NZ"),
+        ("germny", "DE"),
+        ("Narnia", None),
+        ("", None),
+        ("France", None),
+    ],
+)
+def test_a_typed_country_is_found_or_not_guessed(
+    data: ResourcesFile, typed: str, code: str | None
+) -> None:
+    assert find_country(typed, data) == code
 
 
 def test_line_categories_are_screen_categories(data: ResourcesFile) -> None:

@@ -1,9 +1,10 @@
-"""Tests for the crisis screen (bot/safety/screen.py) and its data (dialogues/safety.yaml).
+"""Tests for the crisis screen's rules (bot/safety/screen.py, dialogues/safety.yaml) and the
+labelled phrases both tiers are measured on (dialogues/safety_phrases/en.yaml).
 
-The recall / false-positive bar is checked on the labelled phrases in phrases.yaml; the rest
-pins down behaviour that the bar alone would not: normalisation, totality on hostile input,
-that a detection never carries the text, that the fast matcher is exactly the patterns, and
-that the words the bot says keep to the project's tone rules.
+The two tiers together are tested in test_tiers.py; here: the shape of the labelled set,
+that the rules stay precise, normalisation, totality on hostile input, that a detection
+never carries the text, that the fast matcher is exactly the patterns, and that the words
+the bot says keep to the project's tone rules.
 """
 
 from __future__ import annotations
@@ -19,15 +20,7 @@ import pytest
 import yaml
 
 import bot.safety.screen as screen_module
-from bot.safety import evaluate
-from bot.safety.evaluate import (
-    HELDOUT_MAX_FPR,
-    HELDOUT_MIN_RECALL,
-    MAX_FPR,
-    MIN_RECALL,
-    PhraseSet,
-    score,
-)
+from bot.safety.phrases import LabelledPhrases
 from bot.safety.screen import (
     Detection,
     Screen,
@@ -38,14 +31,15 @@ from bot.safety.screen import (
 
 ROOT = Path(__file__).resolve().parents[2]
 SAFETY = ROOT / "dialogues" / "safety.yaml"
-PHRASES = Path(__file__).with_name("phrases.yaml")
+PHRASES = ROOT / "dialogues" / "safety_phrases" / "en.yaml"
 CATEGORIES = (
     "suicide_self_harm",
     "partner_violence_fear",
     "sexual_coercion",
     "child_at_risk",
     "eating_disorder",
-    "substance_emergency",
+    "medical_emergency",
+    "harm_to_partner",
 )
 
 
@@ -56,56 +50,46 @@ def screen() -> Screen:
 
 
 @pytest.fixture(scope="module")
-def phrases() -> PhraseSet:
-    """The labelled evaluation set."""
-    return PhraseSet.from_yaml(PHRASES)
+def phrases() -> LabelledPhrases:
+    """The labelled set."""
+    return LabelledPhrases.from_yaml(PHRASES)
 
 
-def _all_phrases(phrases: PhraseSet) -> list[str]:
-    positives, negatives = phrases.whole()
-    return [p for items in positives.values() for p in items] + negatives
+def _all_phrases(phrases: LabelledPhrases) -> list[str]:
+    return [text for part in (phrases.train, phrases.heldout) for text, _ in part.examples()]
 
 
-# --- the bar -------------------------------------------------------------------------------
+# --- the labelled set ------------------------------------------------------------------------
 
 
-def test_labelled_set_is_big_enough_and_has_a_heldout_fifth(phrases: PhraseSet) -> None:
-    positives, negatives = phrases.whole()
-    assert set(positives) == set(CATEGORIES)
-    assert sum(len(items) for items in positives.values()) >= 200
-    assert len(negatives) >= 200
-    assert all(len(items) >= 20 for items in positives.values())
-    held = sum(len(items) for items in phrases.heldout_positives.values())
-    assert 0.18 <= held / sum(len(items) for items in positives.values()) <= 0.25
-    assert 0.18 <= len(phrases.heldout_negatives) / len(negatives) <= 0.25
+def test_labelled_set_is_big_varied_and_keeps_a_held_out_part(phrases: LabelledPhrases) -> None:
+    whole = phrases.train.size + phrases.heldout.size
+    assert whole >= 3000
+    for part in (phrases.train, phrases.heldout):
+        assert set(part.positives) == set(CATEGORIES)
+        assert all(len(list(s.items())) >= 50 for s in part.positives.values())
+        assert len(part.negatives) >= 8  # figurative, media, sport, cooking, past events...
+    positives = [
+        style
+        for part in (phrases.train, phrases.heldout)
+        for styles in part.positives.values()
+        for style, _ in styles.items()
+    ]
+    assert positives.count("indirect") / len(positives) >= 0.40
+    assert 0.10 <= phrases.heldout.size / whole <= 0.25
 
 
-def test_no_phrase_is_labelled_both_ways(phrases: PhraseSet) -> None:
-    positives, negatives = phrases.whole()
-    assert not {p for items in positives.values() for p in items} & set(negatives)
+def test_no_phrase_is_in_both_parts_or_labelled_two_ways(phrases: LabelledPhrases) -> None:
+    def key(text: str) -> str:
+        return " ".join(text.casefold().split())
 
-
-def test_labelled_set_meets_the_bar_and_held_out_stays_above_its_floor(
-    screen: Screen, phrases: PhraseSet
-) -> None:
-    labelled = score(screen, phrases.positives, phrases.negatives, locale=phrases.locale)
-    assert labelled.recall >= MIN_RECALL
-    assert labelled.fpr <= MAX_FPR
-    held = score(screen, phrases.heldout_positives, phrases.heldout_negatives, phrases.locale)
-    assert held.recall >= HELDOUT_MIN_RECALL
-    assert held.fpr <= HELDOUT_MAX_FPR
-
-
-def test_no_category_is_left_far_behind(screen: Screen, phrases: PhraseSet) -> None:
-    scores = score(screen, *phrases.whole(), locale=phrases.locale)
-    for category in CATEGORIES:
-        assert scores.category_recall(category) >= 0.9, category
-
-
-def test_evaluate_command_passes(capsys: pytest.CaptureFixture[str]) -> None:
-    assert evaluate.main([]) == 0
-    out = capsys.readouterr().out
-    assert "held-out" in out and "whole set" in out and "PASS" in out
+    train = {key(text): label for text, label in phrases.train.examples()}
+    held = {key(text): label for text, label in phrases.heldout.examples()}
+    assert not train.keys() & held.keys()
+    for part in (phrases.train, phrases.heldout):
+        labels: dict[str, str] = {}
+        for text, label in part.examples():
+            assert labels.setdefault(key(text), label) == label, text
 
 
 # --- each category, and the hard negatives -------------------------------------------------
@@ -141,10 +125,19 @@ FIRES = {
         "i've been throwing up after every meal",
         "im starving myself",
     ],
-    "substance_emergency": [
+    "medical_emergency": [
         "took a bunch of pills",
         "he's passed out and won't wake up",
         "i think i overdosed",
+    ],
+    "harm_to_partner": [
+        "I just pushed her, I'm so angry",
+        "I'm going to hit him if he says that again",
+        "I hit her",
+        "I could kill him right now",
+        "i slapped my wife",
+        "im scared of what i might do to her",
+        "i had my hands around his throat",
     ],
 }
 
@@ -174,6 +167,10 @@ HARD_NEGATIVES = [
     "we got wasted at the wedding",
     "she hit me up last night",
     "i want to end things with her",
+    "i pushed him to apply for the job",
+    "i pushed her away when she tried to talk",
+    "i could kill him for eating my leftovers",
+    "i hit him up after work",
     "",
 ]
 
@@ -233,7 +230,7 @@ def test_apostrophe_variants_classify_alike(screen: Screen) -> None:
 
 
 def test_ascii_fast_path_matches_full_unicode_path(
-    phrases: PhraseSet, monkeypatch: pytest.MonkeyPatch
+    phrases: LabelledPhrases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     samples = [*_all_phrases(phrases), "A\tB\x00C!?;..", "it's `quoted` -- ok!!!", "x_y~z"]
     fast = [normalise(text) for text in samples]
@@ -262,18 +259,23 @@ HOSTILE: list[Any] = [
 
 
 @pytest.mark.parametrize("value", HOSTILE, ids=range(len(HOSTILE)))
-def test_classify_is_total(screen: Screen, value: Any) -> None:
-    result = screen.classify(value)
-    assert result is None or isinstance(result, Detection)
-    assert normalise(value) == "" or isinstance(normalise(value), str)
+def test_hostile_input_is_screened_as_nothing(screen: Screen, value: Any) -> None:
+    """None of these is a disclosure: the screen must neither raise nor fire on them."""
+    assert screen.classify(value) is None
+    assert isinstance(normalise(value), str)
 
 
-def test_classify_is_total_on_random_text(screen: Screen) -> None:
+def test_random_characters_never_fire(screen: Screen) -> None:
+    """Noise in any script, at any length, in any locale: no crisis answer for keyboard
+    mash, and no exception (a fired category here would be a pattern matching nothing)."""
     rng = random.Random(20240607)
     alphabet = [chr(c) for c in range(0, 0x3000) if not 0xD800 <= c <= 0xDFFF] + ["\U0001f480"]
+    fired = []
     for _ in range(300):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 300)))
-        screen.classify(text, rng.choice(["en", "de", "", "xx-YY", "EN_gb"]))
+        if screen.classify(text, rng.choice(["en", "de", "", "xx-YY", "EN_gb"])) is not None:
+            fired.append(text)
+    assert fired == []
 
 
 def test_long_input_cannot_backtrack_catastrophically(screen: Screen) -> None:
@@ -288,7 +290,7 @@ def test_long_input_cannot_backtrack_catastrophically(screen: Screen) -> None:
 # --- the compiled form is exactly the patterns ---------------------------------------------
 
 
-def test_fast_matcher_agrees_with_plain_patterns(screen: Screen, phrases: PhraseSet) -> None:
+def test_fast_matcher_agrees_with_plain_patterns(screen: Screen, phrases: LabelledPhrases) -> None:
     spec = screen.spec.locales["en"]
     texts = [normalise(t) for t in _all_phrases(phrases)]
     for compiled in screen._locales["en"].categories:
@@ -321,7 +323,11 @@ def test_any_locale_gets_the_fallback_patterns(screen: Screen, locale: Any) -> N
 def test_message_tone(screen: Screen, category: str) -> None:
     text = screen.message(category, "en")
     lowered = text.lower()
-    assert "not alone" in lowered
+    if category == "harm_to_partner":  # distance first, no lecture, never "go back and talk"
+        assert "put down" in lowered and "don't follow" in lowered and "emergency" in lowered
+        assert "talk" not in lowered and "fault" not in lowered
+    else:
+        assert "not alone" in lowered
     assert "not a crisis service" in lowered
     assert "below" in lowered
     assert "you should" not in lowered
@@ -367,9 +373,34 @@ def test_validate_hook_accepts_the_real_file_and_points_at_bad_patterns(tmp_path
     data, source, problems = parse_yaml(SAFETY)
     assert problems == [] and screen_module.check_file(data, source) == []
     bad = tmp_path / "safety.yaml"
-    bad.write_text(yaml.safe_dump(_with_pattern(r"\b(unclosed")), encoding="utf-8")
+    broken = _with_pattern(r"\b(unclosed")
+    del broken["locales"]["en"]["learned"]  # its phrases are not beside this copy
+    bad.write_text(yaml.safe_dump(broken), encoding="utf-8")
     data, source, _ = parse_yaml(bad)
     found = screen_module.check_file(data, source)
     assert len(found) == 1 and "invalid regular expression" in found[0].message
     assert found[0].line > 1
     assert screen_module.check_file({"patterns": ["whatever"]}, source)
+
+
+def test_validate_points_at_labelled_phrases_that_cannot_train(tmp_path: Path) -> None:
+    from bot.dialogue.loader import parse_yaml
+
+    data: dict[str, Any] = yaml.safe_load(SAFETY.read_text(encoding="utf-8"))
+    data["locales"]["en"]["learned"]["phrases"] = "phrases.yaml"
+    (tmp_path / "safety.yaml").write_text(yaml.safe_dump(data), encoding="utf-8")
+    cases = {
+        "No such file": None,
+        "unknown categories ['gambling']": {
+            "locale": "en",
+            "train": {"positives": {"gambling": {"direct": ["x"]}}, "negatives": {"a": ["y"]}},
+            "heldout": {},
+        },
+        "needs positives and negatives": {"locale": "en", "train": {}, "heldout": {}},
+    }
+    for expected, phrases in cases.items():
+        if phrases is not None:
+            (tmp_path / "phrases.yaml").write_text(yaml.safe_dump(phrases), encoding="utf-8")
+        parsed, source, _ = parse_yaml(tmp_path / "safety.yaml")
+        (found,) = screen_module.check_file(parsed, source)
+        assert expected in found.message and found.line > 1
