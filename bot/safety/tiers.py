@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Literal
 
 from bot.safety.learned import LearnedStage, load_or_train
-from bot.safety.phrases import LabelledPhrases
 from bot.safety.screen import LearnedSpec, Screen, normalise
 
 Tier = Literal["rules", "learned"]
@@ -66,8 +65,8 @@ class CrisisScreen:
         folder = safety_file.resolve().parent
         for code, locale in rules.spec.locales.items():
             if locale.learned is not None:
-                phrases = LabelledPhrases.from_yaml(folder / locale.learned.phrases)
-                stages[code] = _Stage(load_or_train(phrases, cache_dir), locale.learned)
+                model = load_or_train(folder / locale.learned.phrases, cache_dir)
+                stages[code] = _Stage(model, locale.learned)
         return cls(rules, stages)
 
     def assess(self, text: str, locale: str = "en") -> Verdict | None:

@@ -17,7 +17,7 @@ from bot.dialogue.schema import State
 from tests.coach.test_engine import Talk
 from tests.transcripts.runner import GIVEN
 
-SECRET = "purple otter 7731 under the stairs"
+SECRET = "purple otter 7731 on the bookshelf"
 """A phrase typed into every free-text answer, easy to search for afterwards."""
 
 MAX_STEPS = 300

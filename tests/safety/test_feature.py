@@ -138,7 +138,8 @@ async def test_an_unknown_typed_country_gets_help_that_works_anywhere(app: App) 
 
 # --- the question when unsure ------------------------------------------------------------
 
-UNSURE = "he scares me"
+# Asked about, not answered, by today's model (risk about 0.75): retraining may move it.
+UNSURE = "I want to disappear"
 
 
 async def test_an_unsure_message_asks_first_and_yes_goes_back_to_the_same_step(app: App) -> None:
@@ -153,7 +154,7 @@ async def test_an_unsure_message_asks_first_and_yes_goes_back_to_the_same_step(a
     assert back.texts()[-1] == first.texts()[0]
     assert list(buttons(back))[:2] == ["Angry", "Afraid"]
     assert [r.data for r in await app.store.records(user, "safety_question")] == [
-        {"category": "partner_violence_fear"}
+        {"category": "suicide_self_harm"}
     ]
 
 
@@ -166,7 +167,7 @@ async def test_no_or_not_sure_brings_the_crisis_answer(app: App, answer: str) ->
     said = "\n".join(reply.texts())
     assert "not a crisis service" in said and "Find A Helpline" in said
     assert [r.data["category"] for r in await app.store.records(user, "safety")] == [
-        "partner_violence_fear"
+        "suicide_self_harm"
     ]
 
 

@@ -101,5 +101,6 @@ def test_routines_naming_missing_dialogues_stop_the_start(tmp_path: Path) -> Non
     for source in FIXTURE.glob("*.yaml"):
         shutil.copy(source, tmp_path)
     shutil.copy(DEFAULT_DIALOGUES / ROUTINES_FILE, tmp_path)
+    shutil.copytree(DEFAULT_DIALOGUES / "safety_phrases", tmp_path / "safety_phrases")
     with pytest.raises(LookupError, match="breathe, checkin, journal"):
         schedule(load_catalog(tmp_path), Config(dialogues=tmp_path))
