@@ -26,7 +26,7 @@ from bot.coach.actions import (
     StartTimer,
 )
 from bot.coach.engine import Coach
-from bot.coach.events import Command, Event, Press, Resume, Text, TimerFired
+from bot.coach.events import Command, Event, Press, Resume, Text, TimerFired, as_command
 from bot.coach.timers import TimerRunner
 from bot.schedule.loop import Lane, ScheduleLoop
 
@@ -57,8 +57,16 @@ class ConsoleChat:
         try:
             known = await self.coach.store.load(self.user_id) is not None
             await self.send(Resume() if known else Command("start"))
+            # The coach has just greeted a newcomer on its own; the /start many type first
+            # (as they would on Telegram) would only print the greeting again.
+            greeted = not known
             async for line in lines:
-                await self.send(self.event_for(line.rstrip("\r\n")))
+                event = self.event_for(line.rstrip("\r\n"))
+                if greeted and as_command(event) == Command("start"):
+                    greeted = False
+                    continue
+                greeted = False
+                await self.send(event)
                 runner.poke()
                 schedule.poke()
         finally:

@@ -36,6 +36,14 @@ def test_buttons_print_as_numbers_and_numbers_or_labels_press_them(tmp_path: Pat
     assert "[1] Yes, I'm 18+ and agree" in out
 
 
+def test_a_newcomer_typing_start_sees_the_greeting_once(tmp_path: Path) -> None:
+    out = chat(tmp_path / "c.db", "/start", "1")
+    assert out.count("Hi. I'm Secure Base") == 1
+    assert "not therapy" in out, "the next line still presses the greeting's button"
+    again = chat(tmp_path / "c.db", "/start")  # later, /start is a command like any other
+    assert "Hi. I'm Secure Base" in again
+
+
 def test_end_of_input_keeps_the_place_and_the_next_run_resumes(tmp_path: Path) -> None:
     db = tmp_path / "c.db"
     chat(db, "1", "1", "1", "2", "1", "/breathe", "2")

@@ -285,3 +285,36 @@ async def test_hard_negatives_reach_the_dialogue(app: App) -> None:
 async def test_the_screen_never_breaks_a_turn(app: App, text: str) -> None:
     reply = await app.coach.handle("cli:odd", Text(text))
     assert reply.actions
+
+
+def test_nothing_on_screen_names_a_disclosure(app: App) -> None:
+    """Someone may read over the person's shoulder: no step other than the private question
+    itself says what they told us ("since you told me you are afraid...")."""
+    texts = [
+        (f"{d.id}.{name}", text)
+        for d in app.catalog.dialogues.values()
+        for name, state in d.states.items()
+        if (d.id, name) != ("onboarding", "afraid_q")
+        for variation in state.say
+        for text in variation.values()
+    ]
+    texts += [
+        (key, t)
+        for key in ("partner_safe_on",)
+        for v in app.catalog.string(key)
+        for t in v.values()
+    ]
+    for where, text in texts:
+        lowered = text.lower()
+        assert "told me" not in lowered and "afraid with your partner" not in lowered, where
+
+
+async def test_the_menu_offers_grounding_and_help_now(app: App) -> None:
+    user = "cli:menu-help"
+    await onboard(app, user, afraid=False)
+    menu = await app.coach.handle(user, Text("/menu"))
+    assert {"Come back to the present", "Help now"} <= set(buttons(menu))
+    asked = await app.coach.handle(user, Press(buttons(menu)["Help now"]))
+    assert "Which country" in asked.texts()[0]
+    shown = await app.coach.handle(user, Press(buttons(asked)["Ireland"]))
+    assert "1800 341 900" in "\n".join(shown.texts())
