@@ -3,13 +3,15 @@
 Every free-text message passes :func:`screen_text` before any dialogue sees it, in every
 state of every dialogue and before consent: on a disclosure the user gets caring words,
 helplines for their country, a grounding exercise that does not cost them their place,
-and a way back. When only the learned stage fired and it is unsure, the person is first
-asked whether they are safe: "No" or "Not sure" brings the same answer, "Yes" goes back
-to the very step they were at. ``/help_now`` shows the helplines from anywhere (asking the
-country first when it is not known), so one "you misunderstood" never hides them. A
-disclosure of fear or violence from a partner turns on partner-safe mode, said once,
-without blame; the person's own urge to hurt their partner does not (that mode is for
-people who are afraid), but it does leave any step that leads back to the partner.
+and a way back. When the screen is unsure (the learned stage in its middle band, or the
+rules firing on what the learned stage finds harmless), the person is first asked whether
+they are safe: "No" or "Not sure" brings the answer, "Yes" goes back to the very step they
+were at. ``/help_now`` shows the helplines from anywhere (the international ones at once,
+then asking the country when it is not known), so one "you misunderstood" never hides
+them. A disclosure of fear or violence from a partner turns on partner-safe mode, said
+once, without blame. The person's own urge or act of violence does not (that mode is for
+people who are afraid): it wins over the victim's answer when both fire, and it ends
+whatever practice was running, since any of them could lead back to the partner.
 """
 
 from __future__ import annotations
@@ -100,7 +102,9 @@ class Safety:
         """Helplines at once when the country is known; otherwise ask for it first, on top
         of whatever was running, so that the person keeps their place."""
         del args
-        if isinstance(turn.row.profile.get("country"), str):
+        frame = turn.session.top
+        asking = frame is not None and frame.dialogue == HELPLINES  # never ask twice over
+        if asking or isinstance(turn.row.profile.get("country"), str):
             self.send_helplines(turn, None)
         else:
             turn.interrupt(HELPLINES)
@@ -149,10 +153,11 @@ class Safety:
         caring = self.screen.rules.message(verdict.category, turn.row.locale)
         helplines = self.helplines(turn, verdict.categories)
         turn.actions.append(Send(f"{caring}\n\n{helplines}"))
-        if PARTNER_CATEGORIES & set(verdict.categories):
+        if OWN_HARM in verdict.categories:
+            turn.session.frames.clear()  # no way back into a practice: distance comes first
+            turn.clear_timer()
+        elif PARTNER_CATEGORIES & set(verdict.categories):
             self.turn_on_partner_safe(turn)
-        elif OWN_HARM in verdict.categories:
-            self.leave_partner_facing_step(turn)
         buttons = [self.button(turn, "crisis_ground_button", "ground")]
         if turn.current_state() is not None:
             buttons.append(self.button(turn, "crisis_back_button", "back"))
@@ -193,7 +198,10 @@ class Safety:
     # --- effects of dialogues/helplines.yaml ----------------------------------------------
 
     def offer_countries_effect(self, turn: Turn, args: Mapping[str, str]) -> None:
+        """Numbers that work without a country first (nobody waits on a question for
+        help), then the question that makes them local."""
         del args
+        turn.actions.append(Send(self.helplines(turn, None)))
         self.offer_countries(turn)
 
     def find_country(self, turn: Turn, args: Mapping[str, str]) -> None:

@@ -240,7 +240,9 @@ def find_country(typed: str, data: ResourcesFile | None = None) -> str | None:
     for candidate in (wanted, wanted.removeprefix("the ")):
         if candidate in names:
             return names[candidate]
-    close = get_close_matches(wanted, [name for name in names if len(name) > 3], n=1, cutoff=0.8)
+    # 0.9 forgives one slip in a long name ("germny") but not a neighbour: "austria" is
+    # 0.875 like "australia", "iceland" 0.857 like "ireland".
+    close = get_close_matches(wanted, [name for name in names if len(name) > 3], n=1, cutoff=0.9)
     return names[close[0]] if close else None
 
 

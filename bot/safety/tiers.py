@@ -30,8 +30,9 @@ Tier = Literal["rules", "learned"]
 class Verdict:
     """What the screen concluded about one message.
 
-    ``ask`` is set when the learned stage is unsure: the person is asked whether they are
-    safe before anything else. ``categories`` lists every category that fired (rules) or
+    ``ask`` is set when the screen is unsure (the learned stage's middle band, or a rule
+    hit the learned stage finds harmless): the person is asked whether they are safe
+    before anything else. ``categories`` lists every category that fired (rules) or
     the likeliest one (learned), in priority order; ``category`` is the first.
     """
 

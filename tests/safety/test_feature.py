@@ -87,7 +87,8 @@ async def test_help_now_from_anywhere_and_saying_misunderstood_does_not_hide_it(
     misread = await app.coach.handle(user, Press(buttons(reply)["That's not what I meant"]))
     assert "/help_now" in misread.texts()[0]
     again = await app.coach.handle(user, Text("/help_now"))
-    assert "Which country are you in?" in again.texts()[0]
+    assert "Find A Helpline" in again.texts()[0], "numbers at once, before any question"
+    assert "Which country are you in?" in again.texts()[-1]
     numbers = await app.coach.handle(user, Press(buttons(again)["United Kingdom"]))
     assert "116 123" in numbers.texts()[0] and "999" in numbers.texts()[0]
 
@@ -118,7 +119,7 @@ async def test_help_now_understands_a_typed_country_and_keeps_the_place(
     await onboard(app, user, afraid=False)
     first = await app.coach.handle(user, Text("/validate"))
     asked = await app.coach.handle(user, Text("/help_now"))
-    assert "Which country" in asked.texts()[0] and "Germany" in buttons(asked)
+    assert "Which country" in asked.texts()[-1] and "Germany" in buttons(asked)
     reply = await app.coach.handle(user, Text(typed))
     said = "\n".join(reply.texts())
     assert number in said
@@ -205,6 +206,36 @@ async def test_own_violence_gets_distance_first_and_lines_for_ones_own_behaviour
     ]
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["i want to hurt her so bad", "he hit me and i hit him back", "i grabbed her by the throat"],
+)
+async def test_own_violence_ends_the_practice_and_is_not_taken_for_fear(
+    app: App, text: str
+) -> None:
+    """ "Ready to go back and talk?" is not partner-facing itself, but leads there."""
+    user = f"cli:own-{len(text)}"
+    await onboard(app, user, afraid=False)
+    await place(app, user, "pause", "talk_choice")
+    reply = await app.coach.handle(user, Text(text))
+    said = "\n".join(reply.texts())
+    assert "put down anything in your hands" in said and "never your fault" not in said
+    assert "Back to where we were" not in buttons(reply)
+    row = await app.store.load(user)
+    assert row is not None and row.session["frames"] == []
+    assert row.profile.get("partner_safe") is False
+
+
+async def test_help_now_while_being_asked_for_the_country_does_not_ask_twice(app: App) -> None:
+    user = "cli:twice"
+    await onboard(app, user, afraid=False)
+    await app.coach.handle(user, Text("/help_now"))
+    again = await app.coach.handle(user, Text("/help_now"))
+    assert "Find A Helpline" in again.texts()[0]
+    row = await app.store.load(user)
+    assert row is not None and [f["dialogue"] for f in row.session["frames"]] == ["helplines"]
+
+
 async def test_own_violence_leaves_a_step_that_leads_back_to_the_partner(app: App) -> None:
     user = "cli:own-repair"
     await onboard(app, user, afraid=False)
@@ -233,7 +264,7 @@ async def test_pause_in_safety_focus_asks_about_safety_first(app: App) -> None:
     await app.coach.handle(user, Text("/stop"))
     reply = await app.coach.handle(user, Text("/pause"))
     unsafe = await app.coach.handle(user, Press(buttons(reply)["No"]))
-    assert "Which country" in unsafe.texts()[0]
+    assert "Find A Helpline" in unsafe.texts()[0] and "Which country" in unsafe.texts()[-1]
     shown = await app.coach.handle(user, Press(buttons(unsafe)["United States"]))
     said = "\n".join(shown.texts())
     assert "1-800-799-7233" in said and "911" in said
@@ -315,6 +346,6 @@ async def test_the_menu_offers_grounding_and_help_now(app: App) -> None:
     menu = await app.coach.handle(user, Text("/menu"))
     assert {"Come back to the present", "Help now"} <= set(buttons(menu))
     asked = await app.coach.handle(user, Press(buttons(menu)["Help now"]))
-    assert "Which country" in asked.texts()[0]
+    assert "Which country" in asked.texts()[-1]
     shown = await app.coach.handle(user, Press(buttons(asked)["Ireland"]))
     assert "1800 341 900" in "\n".join(shown.texts())

@@ -265,6 +265,15 @@ def test_the_arrays_score_exactly_as_scikit_learn_does(phrases: LabelledPhrases)
         assert stage.estimate(text).risk == pytest.approx(1 - row[none], abs=1e-6)
 
 
+@pytest.mark.parametrize("broken", [b"", b"PK\x03\x04 truncated zip", b"not arrays at all"])
+def test_an_empty_or_truncated_cache_file_is_trained_over(tmp_path: Path, broken: bytes) -> None:
+    phrases, cache = _tiny_phrases(tmp_path), tmp_path / "cache"
+    load_or_train(phrases, cache)
+    (file,) = cache.iterdir()
+    file.write_bytes(broken)
+    assert load_or_train(phrases, cache).estimate("i want to die").category == "suicide_self_harm"
+
+
 def test_an_unwritable_cache_still_gives_a_model(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("x")
