@@ -32,6 +32,9 @@ class Session:
     seen: dict[str, int] = field(default_factory=dict)
     timers: int = 0
     offered: str | None = None
+    asked: str | None = None
+    """The category a feature's question ("Are you safe right now?") is waiting on, so that
+    a typed answer is read as one; ``None`` when nothing is asked."""
 
     @property
     def top(self) -> Frame | None:
@@ -56,6 +59,7 @@ class Session:
                 seen=dict(data.get("seen", {})),
                 timers=int(data.get("timers", 0)),
                 offered=data.get("offered"),
+                asked=data.get("asked"),
             )
         except (TypeError, ValueError):
             return cls()

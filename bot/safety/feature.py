@@ -88,6 +88,12 @@ class Safety:
     # --- hooks ---------------------------------------------------------------------------
 
     def screen_text(self, turn: Turn, text: str) -> bool:
+        asked, turn.session.asked = turn.session.asked, None
+        if asked in self.screen.rules.categories:
+            answer = self.screen.rules.typed_answer(text, turn.row.locale)
+            if answer is not None:
+                self.safe_answer(turn, answer, asked)
+                return True
         verdict = self.screen.assess(text, turn.row.locale)
         if verdict is None:
             return False
@@ -130,15 +136,17 @@ class Safety:
     # --- what the user sees ----------------------------------------------------------------
 
     def ask(self, turn: Turn, category: str) -> None:
-        """ "Are you safe right now?" with Yes / No / Not sure; the category rides along in
-        the buttons so the answer needs no stored state."""
+        """Ask "Are you safe right now?" with Yes / No / Not sure. The category rides along
+        in the buttons, and the session remembers it so that a typed answer counts too."""
         question = self.screen.rules.question(category, turn.row.locale)
+        turn.session.asked = category  # a typed "no" or "not sure" is an answer too
         buttons = tuple(
             self.button(turn, f"safe_{answer}_button", f"{answer}:{category}") for answer in ANSWERS
         )
         turn.actions.append(Send(question, buttons))
 
     def safe_answer(self, turn: Turn, answer: str, category: str) -> None:
+        turn.session.asked = None
         turn.records.append(
             Record("safety_answer", {"category": category, "answer": answer}, turn.now)
         )

@@ -20,7 +20,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -176,6 +176,7 @@ class LocaleSafety(_Strict):
     learned: LearnedSpec | None = None
     messages: dict[Name, str] = Field(default_factory=dict)
     questions: dict[Name, str] = Field(default_factory=dict)
+    answers: dict[Literal["yes", "no", "unsure"], list[str]] = Field(default_factory=dict)
     grounding: Grounding | None = None
     way_back: str = ""
 
@@ -602,6 +603,16 @@ class Screen:
             if found:
                 return found
         raise LookupError("the fallback locale always has a default question")
+
+    def typed_answer(self, text: str, locale: str = "en") -> str | None:
+        """The answer ("yes", "no" or "unsure") when ``text`` answers the question in so
+        many words ("nope", "I'm not safe", "idk"), in the locale or the fallback."""
+        words = " ".join(word for word in normalise(text).split() if word != ".")
+        for code in (self.resolve(locale), self.spec.fallback_locale):
+            for answer, phrases in self.spec.locales[code].answers.items():
+                if words in (normalise(phrase) for phrase in phrases):
+                    return answer
+        return None
 
     def grounding(self, locale: str = "en") -> Grounding:
         """The grounding exercise in the locale (or the fallback)."""

@@ -349,3 +349,32 @@ async def test_the_menu_offers_grounding_and_help_now(app: App) -> None:
     assert "Which country" in asked.texts()[-1]
     shown = await app.coach.handle(user, Press(buttons(asked)["Ireland"]))
     assert "1800 341 900" in "\n".join(shown.texts())
+
+
+@pytest.mark.parametrize(
+    ("typed", "answered"),
+    [("no", True), ("Nope.", True), ("I'm not safe", True), ("idk", True), ("yes", False)],
+)
+async def test_the_question_can_be_answered_in_words(app: App, typed: str, answered: bool) -> None:
+    user = f"cli:typed-answer-{typed}"
+    await onboard(app, user, afraid=False)
+    first = await app.coach.handle(user, Text("/validate"))
+    await app.coach.handle(user, Text(UNSURE))
+    reply = await app.coach.handle(user, Text(typed))
+    said = "\n".join(reply.texts())
+    assert ("not a crisis service" in said) is answered
+    if not answered:
+        assert reply.texts()[-1] == first.texts()[0], "back at the same step"
+    row = await app.store.load(user)
+    assert row is not None and row.session.get("asked") is None
+
+
+async def test_a_typed_no_is_an_answer_only_right_after_the_question(app: App) -> None:
+    user = "cli:late-no"
+    await onboard(app, user, afraid=False)
+    reply = await app.coach.handle(user, Text("no"))
+    assert "not a crisis service" not in "\n".join(reply.texts())
+    await app.coach.handle(user, Text(UNSURE))
+    await app.coach.handle(user, Text("we argued about the dishes again"))
+    reply = await app.coach.handle(user, Text("no"))
+    assert "not a crisis service" not in "\n".join(reply.texts())
