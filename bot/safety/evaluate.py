@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bot.safety.learned import LearnedStage
 from bot.safety.phrases import NONE, LabelledPhrases, Part
-from bot.safety.screen import LearnedSpec, Screen
+from bot.safety.screen import LearnedSpec, Screen, normalise
 from bot.safety.tiers import CrisisScreen, Verdict
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -179,10 +179,12 @@ def render(title: str, report: Report) -> str:
 
 
 def cross_validate(
-    rules: Screen, phrases: LabelledPhrases, folds: int = 5, seed: int = 12
+    rules: Screen, phrases: LabelledPhrases, min_words: int, folds: int = 5, seed: int = 12
 ) -> list[tuple[str, float, float]]:
     """For each fold of the training part, train on the others and record (label, rules
-    fired?, risk) for each held-back phrase: enough to score any pair of thresholds."""
+    fired?, risk) for each held-back phrase: enough to score any pair of thresholds. On a
+    message shorter than ``min_words`` the rules alone decide, as in the bot: its risk is
+    recorded as certain when they fire and as none when they do not."""
     examples = sorted(set(phrases.train.examples()))
     random.Random(seed).shuffle(examples)
     results: list[tuple[str, float, float]] = []
@@ -191,7 +193,9 @@ def cross_validate(
         model = LearnedStage.train([e for i, e in enumerate(examples) if i % folds != fold])
         for text, label in held:
             fired = 1.0 if rules.classify(text, phrases.locale) is not None else 0.0
-            results.append((label, fired, model.estimate(text).risk))
+            short = len(normalise(text).split()) < min_words
+            risk = fired if short else model.estimate(text).risk
+            results.append((label, fired, risk))
     return results
 
 
@@ -248,7 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             continue
         phrases = LabelledPhrases.from_yaml(args.safety.resolve().parent / locale.learned.phrases)
         if args.cross_validate:
-            print(f"[{code}]\n{threshold_table(cross_validate(screen.rules, phrases))}")
+            results = cross_validate(screen.rules, phrases, locale.learned.min_words)
+            print(f"[{code}]\n{threshold_table(results)}")
             continue
         assess = functools.partial(_assess, screen, code)
         held = measure(assess, phrases.heldout)

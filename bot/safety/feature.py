@@ -39,16 +39,12 @@ ANSWERS = ("yes", "no", "unsure")
 
 
 @lru_cache(maxsize=4)
-def _compiled(path: Path, modified: float, phrases_modified: float) -> CrisisScreen:
-    """Compiling the rules and loading (or training) the learned stage takes a second or
-    two: once per version of the files, not per app."""
-    del modified, phrases_modified  # part of the cache key only
+def _compiled(path: Path, modified: float) -> CrisisScreen:
+    """Compiling the rules and loading the learned stage takes about a second: once per
+    version of ``safety.yaml`` in a process, not per app. The model itself is found by the
+    phrase file's bytes (see :func:`~bot.safety.learned.load_or_train`)."""
+    del modified  # part of the cache key only
     return CrisisScreen.load(path)
-
-
-def _newest_change(directory: Path) -> float:
-    """When the labelled phrases last changed (0.0 when there are none)."""
-    return max((file.stat().st_mtime for file in directory.glob("*.yaml")), default=0.0)
 
 
 @lru_cache(maxsize=4)
@@ -67,9 +63,8 @@ class Safety:
     @classmethod
     def load(cls, dialogues: Path) -> Safety:
         screen_file, resources_file = dialogues / "safety.yaml", dialogues / "resources.yaml"
-        phrases = screen_file.resolve().parent / "safety_phrases"
         return cls(
-            _compiled(screen_file, screen_file.stat().st_mtime, _newest_change(phrases)),
+            _compiled(screen_file, screen_file.stat().st_mtime),
             _resources(resources_file, resources_file.stat().st_mtime),
         )
 

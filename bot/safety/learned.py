@@ -17,7 +17,7 @@ probability of "none") and the likeliest category.
 
 Training is deterministic (ordered data, a deterministic solver) and takes about two seconds
 on one core. The fitted model is kept as plain arrays (vocabulary, idf, coefficients) in a
-cache file keyed by the phrases' digest, this module's version and the libraries', so a bot
+cache file keyed by the phrase file's bytes, this module's version and the libraries', so a bot
 process or the terminal starts without training and without importing scikit-learn (most
 of a second per process), scores a message with one sparse dot product (tens of
 microseconds rather than half a millisecond through scikit-learn's pipeline), and loads no
@@ -67,7 +67,11 @@ def features(text: str) -> list[str]:
     to five inside each word padded by a space (which carry typos, inflections and slang).
     The same as scikit-learn's ``word`` (1-2) and ``char_wb`` (2-5) analysers, written out
     so that scoring needs no scikit-learn (tests/safety/test_tiers.py checks they agree)."""
-    normalised = normalise(text)
+    return _grams(normalise(text))
+
+
+def _grams(normalised: str) -> list[str]:
+    """:func:`features` of text already normalised."""
     words = _TOKEN.findall(normalised)
     grams = words + [f"{first} {second}" for first, second in itertools.pairwise(words)]
     for word in normalised.split():
@@ -149,7 +153,12 @@ class LearnedStage:
     def estimate(self, text: str) -> Estimate:
         """Risk and likeliest category for one message (any string, any length): TF-IDF
         with sublinear term frequency and unit length, then the regression's softmax."""
-        counts = Counter(i for gram in features(text) if (i := self._index.get(gram)) is not None)
+        return self.estimate_normalised(normalise(text))
+
+    def estimate_normalised(self, normalised: str) -> Estimate:
+        """:meth:`estimate` for text already passed through :func:`normalise`."""
+        grams = _grams(normalised)
+        counts = Counter(i for gram in grams if (i := self._index.get(gram)) is not None)
         scores = self._intercept.copy()
         if counts:
             columns = np.fromiter(counts, dtype=np.intp, count=len(counts))

@@ -11,7 +11,6 @@ false alarms can be read per kind.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
@@ -67,21 +66,20 @@ class Part(_Strict):
 
 
 class LabelledPhrases(_Strict):
-    """A locale's whole labelled set. :attr:`digest` identifies its exact content."""
+    """A locale's whole labelled set."""
 
     locale: Name
     train: Part
     heldout: Part
-    digest: str = Field(default="", exclude=True)
 
     @classmethod
     def from_yaml(cls, path: str | Path) -> LabelledPhrases:
-        """Load and validate a phrase file; ``digest`` is the SHA-256 of its bytes."""
+        """Load and validate a phrase file."""
         raw = Path(path).read_bytes()
         data = yaml.load(raw, Loader=_LOADER)
         if not isinstance(data, dict):
             raise ValueError(f"{path}: expected a mapping with locale, train and heldout")
-        return cls.model_validate({**data, "digest": hashlib.sha256(raw).hexdigest()})
+        return cls.model_validate(data)
 
     def categories(self) -> set[str]:
         """Every category labelled in either part."""

@@ -578,7 +578,11 @@ class Screen:
 
         Total by design: non-string input is treated as empty and no step can raise.
         """
-        normalised = normalise(text)
+        return self.classify_normalised(normalise(text), locale)
+
+    def classify_normalised(self, normalised: str, locale: str = "en") -> Detection | None:
+        """:meth:`classify` for text already passed through :func:`normalise` (the two-tier
+        screen normalises once for both tiers)."""
         if not normalised:
             return None
         fired: dict[str, str] = {}

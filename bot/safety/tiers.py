@@ -72,24 +72,27 @@ class CrisisScreen:
 
     def assess(self, text: str, locale: str = "en") -> Verdict | None:
         """Screen one message; ``None`` means it goes on to the dialogue."""
-        detection = self.rules.classify(text, locale)
+        normalised = normalise(text)  # once, for both tiers
+        detection = self.rules.classify_normalised(normalised, locale)
         stage = self._stage_for(locale)
+        if stage is not None and len(normalised.split()) < stage.spec.min_words:
+            stage = None  # too little for n-grams to judge: the rules alone decide
         if detection is not None:
-            doubted = stage is not None and self._doubts(stage, text)
+            doubted = stage is not None and self._doubts(stage, normalised)
             return Verdict(detection.category, detection.categories, "rules", ask=doubted)
-        if stage is None or len(normalise(text).split()) < stage.spec.min_words:
+        if stage is None:
             return None
-        estimate = stage.model.estimate(text)
+        estimate = stage.model.estimate_normalised(normalised)
         if estimate.risk < stage.spec.ask_at:
             return None
         ask = estimate.risk < stage.spec.answer_at
         return Verdict(estimate.category, (estimate.category,), "learned", ask=ask)
 
     @staticmethod
-    def _doubts(stage: _Stage, text: str) -> bool:
+    def _doubts(stage: _Stage, normalised: str) -> bool:
         """Whether the learned stage finds a message the rules fired on harmless."""
         threshold = stage.spec.confirm_rules_at
-        return threshold > 0 and stage.model.estimate(text).risk < threshold
+        return threshold > 0 and stage.model.estimate_normalised(normalised).risk < threshold
 
     def _stage_for(self, locale: str) -> _Stage | None:
         """The locale's own learned stage, else the fallback locale's."""
